@@ -8,7 +8,7 @@ build_dir=${1:-build}
 
 packages=(
   libtorch-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev catch2 zlib1g-dev
-  libopenblas0-openmp cmake ninja-build clang ccache dataset-fashion-mnist
+  libopenblas0-openmp cmake ninja-build g++ ccache dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -22,10 +22,11 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# clang++ builds the torch PCH about twice as fast as g++ here; ccache makes rebuilds cheap.
+# g++, not clang++: clang 14 rejects LibTorch 1.13's headers in C++20 mode
+# (incomplete c10::IValue inside constexpr std::vector). ccache makes rebuilds cheap.
 cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  command -v clang++ >/dev/null && cmake_args+=(-DCMAKE_CXX_COMPILER=clang++)
+  cmake_args+=(-DCMAKE_CXX_COMPILER=g++)
   command -v ccache >/dev/null && cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake "${cmake_args[@]}" >/dev/null

@@ -1,0 +1,109 @@
+#include "supernet/supernet.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace sflsim::supernet {
+
+at::Tensor leading_slice(const at::Tensor& full, const std::vector<int64_t>& shape) {
+  at::Tensor view = full;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] != full.size(static_cast<int64_t>(d))) view = view.narrow(static_cast<int64_t>(d), 0, shape[d]);
+  }
+  return view;
+}
+
+Supernet::Supernet(const SupernetOptions& options) : architecture_(std::make_shared<Architecture>(options)) {
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.init_seed);
+  at::NoGradGuard no_grad;
+  const std::vector<TensorSpec>& specs = architecture_->specs();
+  for (size_t id = 0; id < specs.size(); ++id) {
+    const TensorSpec& spec = specs[id];
+    at::Tensor t = at::empty(spec.shape, at::kFloat);
+    switch (spec.role) {
+      case TensorRole::conv_weight: {  // Kaiming normal, fan-out, ReLU gain (as torchvision's ResNet)
+        const double fan_out = static_cast<double>(spec.shape[0] * spec.shape[2] * spec.shape[3]);
+        t.normal_(0.0, std::sqrt(2.0 / fan_out), generator);
+        break;
+      }
+      case TensorRole::bn_weight:
+      case TensorRole::bn_running_var: t.fill_(1.0); break;
+      case TensorRole::bn_bias:
+      case TensorRole::bn_running_mean: t.zero_(); break;
+      case TensorRole::linear_weight:
+      case TensorRole::linear_bias: {  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torch::nn::Linear
+        const TensorSpec& weight = spec.role == TensorRole::linear_weight ? spec : specs[id - 1];
+        const double bound = 1.0 / std::sqrt(static_cast<double>(weight.shape[1]));
+        t.uniform_(-bound, bound, generator);
+        break;
+      }
+    }
+    tensors_.push_back(t);
+  }
+}
+
+SliceSet Supernet::slice(const SubnetConfig& config, std::vector<int> spec_ids) const {
+  architecture_->validate(config);
+  SliceSet out{architecture_, config, std::move(spec_ids), {}};
+  out.tensors.reserve(out.spec_ids.size());
+  for (int id : out.spec_ids) {
+    const TensorSpec& spec = architecture_->specs()[id];
+    at::Tensor copy = leading_slice(tensors_[id], architecture_->sliced_shape(spec, config)).clone();
+    out.tensors.push_back(copy.requires_grad_(is_trainable(spec.role)));
+  }
+  return out;
+}
+
+BodyPart Supernet::extract(const SubnetConfig& config) const { return extract(config, 1, config.depth); }
+
+BodyPart Supernet::extract(const SubnetConfig& config, int first_unit, int last_unit) const {
+  if (last_unit > config.depth) {
+    throw std::invalid_argument("extract: unit " + std::to_string(last_unit) + " is deeper than the subnet (" +
+                                config.to_string() + ")");
+  }
+  return BodyPart(slice(config, architecture_->body_spec_ids(first_unit, last_unit)), first_unit, last_unit);
+}
+
+LocalHead Supernet::extract_head(const SubnetConfig& config, int cut) const {
+  return LocalHead(slice(config, architecture_->head_spec_ids(cut)), cut);
+}
+
+void Supernet::write_back(std::span<const Contribution> contributions) {
+  struct Accumulator {
+    at::Tensor weighted_sum;
+    at::Tensor coverage;
+  };
+  std::vector<Accumulator> acc(tensors_.size());
+  at::NoGradGuard no_grad;
+  for (const Contribution& c : contributions) {
+    if (!(c.weight > 0.0) || !std::isfinite(c.weight)) {
+      throw std::invalid_argument("write_back: contribution weights must be positive and finite");
+    }
+    if (c.slices->architecture != architecture_) {
+      throw std::invalid_argument("write_back: contribution was extracted from another supernet");
+    }
+    for (size_t i = 0; i < c.slices->spec_ids.size(); ++i) {
+      const int id = c.slices->spec_ids[i];
+      Accumulator& a = acc[id];
+      if (!a.weighted_sum.defined()) {
+        a.weighted_sum = at::zeros_like(tensors_[id], at::kDouble);
+        a.coverage = at::zeros_like(tensors_[id], at::kDouble);
+      }
+      const at::Tensor& update = c.slices->tensors[i];
+      const std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
+      leading_slice(a.weighted_sum, shape).add_(update.detach().to(at::kDouble), c.weight);
+      leading_slice(a.coverage, shape).add_(c.weight);
+    }
+  }
+  for (size_t id = 0; id < tensors_.size(); ++id) {
+    if (!acc[id].weighted_sum.defined()) continue;
+    const at::Tensor covered = acc[id].coverage > 0;
+    const at::Tensor mean = (acc[id].weighted_sum / acc[id].coverage.clamp_min(1e-300)).to(at::kFloat);
+    tensors_[id].copy_(at::where(covered, mean, tensors_[id]));
+  }
+}
+
+}  // namespace sflsim::supernet

@@ -1,0 +1,53 @@
+#pragma once
+// The one shared weight-sharing supernet. Clients and servers never train it
+// directly: they extract copies of slices, train those, and aggregation
+// writes them back with per-element coverage normalisation.
+#include "supernet/subnet.hpp"
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace sflsim::supernet {
+
+// One trained copy handed to write_back, with its aggregation weight (> 0).
+struct Contribution {
+  const SliceSet* slices;
+  double weight;
+};
+
+class Supernet {
+ public:
+  // Initialises every tensor from `options.init_seed` (Kaiming-normal convs,
+  // unit BatchNorm, PyTorch-default linear layers): same seed, same bytes.
+  explicit Supernet(const SupernetOptions& options);
+
+  const Architecture& architecture() const { return *architecture_; }
+  std::shared_ptr<const Architecture> shared_architecture() const { return architecture_; }
+
+  // Copies of the slices of units [first, last] (default 1..config.depth) for `config`.
+  BodyPart extract(const SubnetConfig& config) const;
+  BodyPart extract(const SubnetConfig& config, int first_unit, int last_unit) const;
+  LocalHead extract_head(const SubnetConfig& config, int cut) const;
+
+  // For every element: the weighted mean over the contributions whose slice
+  // covers it; elements no contribution covers keep their value. BatchNorm
+  // running statistics are averaged the same way.
+  void write_back(std::span<const Contribution> contributions);
+
+  // The full tensors, indexed by spec id (read-only view for evaluation and tests).
+  const std::vector<at::Tensor>& tensors() const { return tensors_; }
+
+ private:
+  SliceSet slice(const SubnetConfig& config, std::vector<int> spec_ids) const;
+
+  std::shared_ptr<const Architecture> architecture_;
+  std::vector<at::Tensor> tensors_;
+};
+
+// The leading slice of `full` with `shape` (a view, not a copy).
+at::Tensor leading_slice(const at::Tensor& full, const std::vector<int64_t>& shape);
+
+}  // namespace sflsim::supernet
