@@ -1,0 +1,519 @@
+#include "datasets/loaders.hpp"
+
+#include <ATen/ATen.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "datasets/random.hpp"
+
+namespace sflsim::datasets {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quote(const fs::path& p) { return p.string(); }
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+[[noreturn]] void fail(const fs::path& file, const std::string& what) {
+  throw DataError(quote(file) + ": " + what);
+}
+
+void require_file(const fs::path& file) {
+  std::error_code ec;
+  const auto st = fs::status(file, ec);
+  if (!fs::exists(st)) fail(file, "file not found");
+  if (fs::is_directory(st)) fail(file, "is a directory, expected a data file");
+}
+
+// Sequential reader over a gzipped or plain file (zlib reads plain files
+// transparently). Tracks the decompressed byte offset for error messages.
+class ZReader {
+ public:
+  explicit ZReader(fs::path path) : path_(std::move(path)) {
+    require_file(path_);
+    errno = 0;
+    file_ = gzopen(path_.c_str(), "rb");
+    if (file_ == nullptr) {
+      fail(path_, std::string("cannot open: ") + (errno != 0 ? std::strerror(errno) : "out of memory"));
+    }
+    gzbuffer(file_, 1U << 17);
+  }
+  ZReader(const ZReader&) = delete;
+  ZReader& operator=(const ZReader&) = delete;
+  ~ZReader() {
+    if (file_ != nullptr) gzclose_r(file_);
+  }
+
+  const fs::path& path() const { return path_; }
+  int64_t offset() const { return offset_; }
+  bool compressed() const { return file_ != nullptr && gzdirect(file_) == 0; }
+
+  // Reads up to n bytes; fewer only at the end of the data.
+  size_t read_some(void* dst, size_t n) {
+    auto* out = static_cast<unsigned char*>(dst);
+    size_t got = 0;
+    while (got < n) {
+      const auto chunk = static_cast<unsigned>(std::min<size_t>(n - got, size_t{1} << 30));
+      const int r = gzread(file_, out + got, chunk);
+      if (r < 0) {
+        int err = Z_OK;
+        const char* msg = gzerror(file_, &err);
+        fail(path_, "corrupt gzip data near decompressed byte offset " +
+                        std::to_string(offset_ + static_cast<int64_t>(got)) + " (" + msg + ")");
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    offset_ += static_cast<int64_t>(got);
+    if (got < n) {
+      int err = Z_OK;
+      gzerror(file_, &err);
+      cut_short_ = err == Z_BUF_ERROR;
+    }
+    return got;
+  }
+
+  // Reads exactly n bytes or throws a "truncated" DataError.
+  void read_exact(void* dst, size_t n, const std::string& what) {
+    const int64_t start = offset_;
+    const size_t got = read_some(dst, n);
+    if (got < n) {
+      fail(path_, "truncated: data ends at byte offset " + std::to_string(offset_) +
+                      (compressed() ? " of the decompressed stream" : "") + " while reading " +
+                      what + " (needed " + std::to_string(n) + " bytes from offset " +
+                      std::to_string(start) + ")" +
+                      (cut_short_ ? "; the gzip stream itself is cut short" : ""));
+    }
+  }
+
+  uint32_t read_be32(const std::string& what) {
+    std::array<unsigned char, 4> b{};
+    read_exact(b.data(), b.size(), what);
+    return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+  }
+
+  // Throws if any data follows the current position.
+  void expect_end(const std::string& what) {
+    const int64_t end = offset_;
+    unsigned char extra = 0;
+    if (read_some(&extra, 1) != 0) {
+      fail(path_, "wrong size: unexpected data after byte offset " + std::to_string(end) +
+                      " (the end of " + what + ")");
+    }
+    if (cut_short_) {
+      fail(path_, "truncated: the gzip stream is cut short after decompressed byte offset " +
+                      std::to_string(end));
+    }
+  }
+
+ private:
+  fs::path path_;
+  gzFile file_ = nullptr;
+  int64_t offset_ = 0;
+  bool cut_short_ = false;
+};
+
+// Exact per-channel mean and population stddev of pixel/255, from histograms.
+void set_stats_from(ImageDataset& d) {
+  const int64_t n = d.images.size(0);
+  const int64_t c = d.images.size(1);
+  const int64_t plane = d.images.size(2) * d.images.size(3);
+  const uint8_t* p = d.images.data_ptr<uint8_t>();
+  d.mean.fill(0.0F);
+  d.stddev.fill(0.0F);
+  for (int64_t ch = 0; ch < c && ch < 3; ++ch) {
+    std::array<int64_t, 256> hist{};
+    for (int64_t i = 0; i < n; ++i) {
+      const uint8_t* q = p + (i * c + ch) * plane;
+      for (int64_t j = 0; j < plane; ++j) ++hist[q[j]];
+    }
+    const double count = static_cast<double>(n * plane);
+    if (count == 0) continue;
+    double sum = 0.0;
+    for (int v = 0; v < 256; ++v) sum += static_cast<double>(hist[static_cast<size_t>(v)]) * v;
+    const double mean = sum / count / 255.0;
+    double var = 0.0;
+    for (int v = 0; v < 256; ++v) {
+      const double dv = v / 255.0 - mean;
+      var += static_cast<double>(hist[static_cast<size_t>(v)]) * dv * dv;
+    }
+    var /= count;
+    d.mean[static_cast<size_t>(ch)] = static_cast<float>(mean);
+    // A constant channel would divide by zero in make_batch; keep it finite.
+    d.stddev[static_cast<size_t>(ch)] = static_cast<float>(var > 0 ? std::sqrt(var) : 1.0);
+  }
+}
+
+void share_train_stats(DatasetSplits& s) {
+  set_stats_from(s.train);
+  s.test.mean = s.train.mean;
+  s.test.stddev = s.train.stddev;
+}
+
+// dir/base.gz if present, else dir/base.
+fs::path find_idx_file(const fs::path& dir, const std::string& base) {
+  std::error_code ec;
+  fs::path gz = dir / (base + ".gz");
+  if (fs::is_regular_file(gz, ec)) return gz;
+  fs::path plain = dir / base;
+  if (fs::exists(plain, ec)) return plain;
+  if (!fs::is_directory(dir, ec)) fail(dir, "dataset directory not found (looking for " + base + "[.gz])");
+  fail(gz, "file not found (nor " + plain.filename().string() + ")");
+}
+
+DatasetSplits load_idx_pair(const fs::path& dir, const std::string& name) {
+  // Resolved in this order so a missing file is reported deterministically.
+  const fs::path train_images = find_idx_file(dir, "train-images-idx3-ubyte");
+  const fs::path train_labels = find_idx_file(dir, "train-labels-idx1-ubyte");
+  const fs::path test_images = find_idx_file(dir, "t10k-images-idx3-ubyte");
+  const fs::path test_labels = find_idx_file(dir, "t10k-labels-idx1-ubyte");
+  DatasetSplits s;
+  s.train = read_idx(train_images, train_labels, name + "/train", 10);
+  s.test = read_idx(test_images, test_labels, name + "/test", 10);
+  if (s.train.height() != s.test.height() || s.train.width() != s.test.width()) {
+    fail(dir, "train images are " + std::to_string(s.train.height()) + "x" +
+                  std::to_string(s.train.width()) + " but test images are " +
+                  std::to_string(s.test.height()) + "x" + std::to_string(s.test.width()));
+  }
+  share_train_stats(s);
+  return s;
+}
+
+// The CIFAR binary formats: records of `label_bytes` label bytes then 3x32x32
+// pixels. `label_index` picks which label byte is kept; every label byte is
+// range-checked against its own class count.
+struct CifarFormat {
+  int label_bytes;
+  int label_index;
+  std::array<int, 2> classes;  // per label byte
+};
+
+constexpr int64_t kCifarPixels = 3 * 32 * 32;
+
+ImageDataset read_cifar_files(const std::vector<fs::path>& files, const CifarFormat& fmt,
+                              std::string name) {
+  const int64_t rec = fmt.label_bytes + kCifarPixels;
+  std::vector<int64_t> counts;
+  int64_t total = 0;
+  for (const auto& f : files) {
+    require_file(f);
+    std::error_code ec;
+    const auto size = static_cast<int64_t>(fs::file_size(f, ec));
+    if (ec) fail(f, "cannot read size: " + ec.message());
+    if (size == 0) fail(f, "wrong size: file is empty");
+    if (size % rec != 0) {
+      const int64_t whole = size / rec;
+      fail(f, "truncated or wrong size: " + std::to_string(size) + " bytes is not a whole number of " +
+                  std::to_string(rec) + "-byte records; data ends at byte offset " +
+                  std::to_string(size) + " inside record " + std::to_string(whole) +
+                  " (which would end at offset " + std::to_string((whole + 1) * rec) + ")");
+    }
+    counts.push_back(size / rec);
+    total += size / rec;
+  }
+  ImageDataset d;
+  d.name = std::move(name);
+  d.num_classes = fmt.classes[static_cast<size_t>(fmt.label_index)];
+  d.images = at::empty({total, 3, 32, 32}, at::kByte);
+  d.labels = at::empty({total}, at::kLong);
+  uint8_t* img = d.images.data_ptr<uint8_t>();
+  int64_t* lab = d.labels.data_ptr<int64_t>();
+  std::vector<char> buf;
+  int64_t at_sample = 0;
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    const auto& f = files[fi];
+    std::ifstream in(f, std::ios::binary);
+    if (!in) fail(f, std::string("cannot open: ") + std::strerror(errno));
+    const int64_t n = counts[fi];
+    buf.resize(static_cast<size_t>(n * rec));
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<int64_t>(in.gcount());
+    if (got != n * rec) {
+      fail(f, "truncated: data ends at byte offset " + std::to_string(got) + " (expected " +
+                  std::to_string(n * rec) + " bytes)");
+    }
+    const auto* bytes = reinterpret_cast<const uint8_t*>(buf.data());
+    for (int64_t r = 0; r < n; ++r) {
+      const uint8_t* recp = bytes + r * rec;
+      for (int b = 0; b < fmt.label_bytes; ++b) {
+        const int y = recp[b];
+        const int k = fmt.classes[static_cast<size_t>(b)];
+        if (y >= k) {
+          fail(f, "label " + std::to_string(y) + " of record " + std::to_string(r) +
+                      " (byte offset " + std::to_string(r * rec + b) + ") is outside [0, " +
+                      std::to_string(k) + ")");
+        }
+      }
+      lab[at_sample] = recp[fmt.label_index];
+      std::memcpy(img + at_sample * kCifarPixels, recp + fmt.label_bytes,
+                  static_cast<size_t>(kCifarPixels));
+      ++at_sample;
+    }
+  }
+  return d;
+}
+
+// dir itself if it holds `probe`, else dir/sub if that does.
+fs::path cifar_dir(const fs::path& dir, const char* probe, const char* sub) {
+  std::error_code ec;
+  if (!fs::exists(dir / probe, ec) && fs::exists(dir / sub / probe, ec)) return dir / sub;
+  return dir;
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// Approximately standard normal from one 64-bit draw: the sum of four 16-bit
+// uniforms, centred and scaled to unit variance (Irwin-Hall, n = 4).
+double cheap_normal(std::mt19937_64& rng) {
+  const uint64_t r = rng();
+  double s = 0.0;
+  for (int i = 0; i < 4; ++i) s += (static_cast<double>((r >> (16 * i)) & 0xFFFF) + 0.5) / 65536.0;
+  return (s - 2.0) * 1.7320508075688772;  // var(sum) = 4/12 -> scale by sqrt(3)
+}
+
+ImageDataset synth_split(const SyntheticOptions& o, const std::vector<float>& templates,
+                         int64_t n, uint64_t stream_seed, std::string name) {
+  std::mt19937_64 rng(stream_seed);
+  const int64_t c = o.channels;
+  const int64_t h = o.height;
+  const int64_t w = o.width;
+  ImageDataset d;
+  d.name = std::move(name);
+  d.num_classes = o.num_classes;
+  d.images = at::empty({n, c, h, w}, at::kByte);
+  d.labels = at::empty({n}, at::kLong);
+  int64_t* lab = d.labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) lab[i] = i % o.num_classes;
+  shuffle_in_place(std::span<int64_t>(lab, static_cast<size_t>(n)), rng);
+  uint8_t* img = d.images.data_ptr<uint8_t>();
+  const auto shifts = static_cast<uint64_t>(2 * o.max_shift + 1);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t dy = static_cast<int64_t>(uniform_below(rng, shifts)) - o.max_shift;
+    const int64_t dx = static_cast<int64_t>(uniform_below(rng, shifts)) - o.max_shift;
+    const double contrast = 1.0 + o.brightness_jitter * cheap_normal(rng);
+    const float* t = templates.data() + lab[i] * c * h * w;
+    uint8_t* out = img + i * c * h * w;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t y = 0; y < h; ++y) {
+        const int64_t sy = std::clamp<int64_t>(y - dy, 0, h - 1);
+        for (int64_t x = 0; x < w; ++x) {
+          const int64_t sx = std::clamp<int64_t>(x - dx, 0, w - 1);
+          const double base = t[(ch * h + sy) * w + sx];
+          const double v = 128.0 + (base - 128.0) * contrast + o.noise_stddev * cheap_normal(rng);
+          out[(ch * h + y) * w + x] = static_cast<uint8_t>(std::clamp(std::floor(v + 0.5), 0.0, 255.0));
+        }
+      }
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+fs::path default_data_root() { return "/usr/share/datasets"; }
+fs::path default_fashion_mnist_dir() { return default_data_root() / "fashion-mnist"; }
+fs::path default_mnist_dir() { return default_data_root() / "mnist"; }
+fs::path default_cifar10_dir() { return default_data_root() / "cifar10"; }
+fs::path default_cifar100_dir() { return default_data_root() / "cifar100"; }
+
+ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, std::string name,
+                      int num_classes) {
+  if (num_classes < 1 || num_classes > 256) {
+    throw std::invalid_argument("read_idx: num_classes must be in [1, 256], got " +
+                                std::to_string(num_classes));
+  }
+  ImageDataset d;
+  d.name = std::move(name);
+  d.num_classes = num_classes;
+
+  ZReader im(images_path);
+  const uint32_t im_magic = im.read_be32("the magic number");
+  if (im_magic != 0x00000803U) {
+    fail(images_path, "bad magic number " + hex32(im_magic) +
+                          " (expected 0x00000803: an idx3 file of unsigned bytes)");
+  }
+  const uint32_t n = im.read_be32("the image count");
+  const uint32_t h = im.read_be32("the row count");
+  const uint32_t w = im.read_be32("the column count");
+  if (h == 0 || w == 0 || h > 4096 || w > 4096) {
+    fail(images_path, "implausible image size " + std::to_string(h) + "x" + std::to_string(w) +
+                          " in the header");
+  }
+  const int64_t pixels = int64_t{n} * h * w;
+  if (pixels > (int64_t{1} << 34)) {
+    fail(images_path, "implausible header: " + std::to_string(n) + " images of " +
+                          std::to_string(h) + "x" + std::to_string(w));
+  }
+  const int64_t im_end = 16 + pixels;
+  if (!im.compressed()) {
+    std::error_code ec;
+    const auto size = static_cast<int64_t>(fs::file_size(images_path, ec));
+    if (!ec && size < im_end) {
+      fail(images_path, "truncated: data ends at byte offset " + std::to_string(size) +
+                            " but the header (" + std::to_string(n) + " images of " +
+                            std::to_string(h) + "x" + std::to_string(w) + ") needs " +
+                            std::to_string(im_end) + " bytes");
+    }
+    if (!ec && size > im_end) {
+      fail(images_path, "wrong size: " + std::to_string(size) + " bytes, but the header (" +
+                            std::to_string(n) + " images of " + std::to_string(h) + "x" +
+                            std::to_string(w) + ") implies " + std::to_string(im_end));
+    }
+  }
+  d.images = at::empty({int64_t{n}, 1, int64_t{h}, int64_t{w}}, at::kByte);
+  im.read_exact(d.images.data_ptr<uint8_t>(), static_cast<size_t>(pixels),
+                "the pixels of " + std::to_string(n) + " images of " + std::to_string(h) + "x" +
+                    std::to_string(w));
+  im.expect_end("the " + std::to_string(n) + " images");
+
+  ZReader lb(labels_path);
+  const uint32_t lb_magic = lb.read_be32("the magic number");
+  if (lb_magic != 0x00000801U) {
+    fail(labels_path, "bad magic number " + hex32(lb_magic) +
+                          " (expected 0x00000801: an idx1 file of unsigned bytes)");
+  }
+  const uint32_t m = lb.read_be32("the label count");
+  if (m != n) {
+    fail(labels_path, "holds " + std::to_string(m) + " labels but " + quote(images_path) +
+                          " holds " + std::to_string(n) + " images");
+  }
+  std::vector<uint8_t> raw(m);
+  lb.read_exact(raw.data(), raw.size(), "the " + std::to_string(m) + " labels");
+  lb.expect_end("the " + std::to_string(m) + " labels");
+  d.labels = at::empty({int64_t{m}}, at::kLong);
+  int64_t* lab = d.labels.data_ptr<int64_t>();
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] >= num_classes) {
+      fail(labels_path, "label " + std::to_string(raw[i]) + " at index " + std::to_string(i) +
+                            " (byte offset " + std::to_string(8 + i) + ") is outside [0, " +
+                            std::to_string(num_classes) + ")");
+    }
+    lab[i] = raw[i];
+  }
+  set_stats_from(d);
+  return d;
+}
+
+DatasetSplits load_fashion_mnist(const fs::path& dir) { return load_idx_pair(dir, "fashion-mnist"); }
+
+DatasetSplits load_mnist(const fs::path& dir) { return load_idx_pair(dir, "mnist"); }
+
+DatasetSplits load_cifar10(const fs::path& dir) {
+  const fs::path d = cifar_dir(dir, "test_batch.bin", "cifar-10-batches-bin");
+  const CifarFormat fmt{1, 0, {10, 0}};
+  std::vector<fs::path> train;
+  for (int i = 1; i <= 5; ++i) train.push_back(d / ("data_batch_" + std::to_string(i) + ".bin"));
+  DatasetSplits s;
+  s.train = read_cifar_files(train, fmt, "cifar10/train");
+  s.test = read_cifar_files({d / "test_batch.bin"}, fmt, "cifar10/test");
+  share_train_stats(s);
+  return s;
+}
+
+DatasetSplits load_cifar100(const fs::path& dir, Cifar100Labels labels) {
+  const fs::path d = cifar_dir(dir, "test.bin", "cifar-100-binary");
+  const bool fine = labels == Cifar100Labels::fine;
+  const CifarFormat fmt{2, fine ? 1 : 0, {20, 100}};
+  const std::string name = fine ? "cifar100" : "cifar100-coarse";
+  DatasetSplits s;
+  s.train = read_cifar_files({d / "train.bin"}, fmt, name + "/train");
+  s.test = read_cifar_files({d / "test.bin"}, fmt, name + "/test");
+  share_train_stats(s);
+  return s;
+}
+
+DatasetSplits make_synthetic(const SyntheticOptions& o) {
+  if (o.num_classes < 1 || (o.channels != 1 && o.channels != 3) || o.height < 1 || o.width < 1 ||
+      o.train_size < 0 || o.test_size < 0 || o.blobs_per_class < 0 || o.max_shift < 0 ||
+      o.noise_stddev < 0 || o.brightness_jitter < 0) {
+    throw std::invalid_argument(
+        "make_synthetic: need num_classes >= 1, channels 1 or 3, positive height/width and "
+        "non-negative sizes, blobs, shift, noise and jitter");
+  }
+  const int64_t c = o.channels;
+  const int64_t h = o.height;
+  const int64_t w = o.width;
+  // Class templates: Gaussian bumps on mid-grey.
+  std::mt19937_64 trng(splitmix64(o.seed ^ 0x7465'6d70'6c61'7465ULL));  // "template"
+  std::vector<float> templates(static_cast<size_t>(o.num_classes * c * h * w), 128.0F);
+  const double side = static_cast<double>(std::min(h, w));
+  for (int k = 0; k < o.num_classes; ++k) {
+    std::vector<double> acc(static_cast<size_t>(c * h * w), 0.0);
+    for (int b = 0; b < o.blobs_per_class; ++b) {
+      const double cy = uniform01(trng) * static_cast<double>(h);
+      const double cx = uniform01(trng) * static_cast<double>(w);
+      const double sigma = (0.08 + 0.17 * uniform01(trng)) * side;
+      const double amp = (uniform01(trng) < 0.5 ? -1.0 : 1.0) * (60.0 + 60.0 * uniform01(trng));
+      std::array<double, 3> mix{1.0, 1.0, 1.0};
+      if (c == 3) {
+        for (auto& m : mix) m = 0.2 + 0.8 * uniform01(trng);
+      }
+      for (int64_t ch = 0; ch < c; ++ch) {
+        for (int64_t y = 0; y < h; ++y) {
+          for (int64_t x = 0; x < w; ++x) {
+            const double ry = (static_cast<double>(y) - cy) / sigma;
+            const double rx = (static_cast<double>(x) - cx) / sigma;
+            acc[static_cast<size_t>((ch * h + y) * w + x)] +=
+                amp * mix[static_cast<size_t>(ch)] * std::exp(-0.5 * (ry * ry + rx * rx));
+          }
+        }
+      }
+    }
+    float* t = templates.data() + int64_t{k} * c * h * w;
+    for (size_t j = 0; j < acc.size(); ++j) {
+      t[j] = static_cast<float>(std::clamp(128.0 + acc[j], 0.0, 255.0));
+    }
+  }
+  DatasetSplits s;
+  s.train = synth_split(o, templates, o.train_size, splitmix64(o.seed ^ 0x7472'6169'6eULL),
+                        "synthetic/train");
+  s.test = synth_split(o, templates, o.test_size, splitmix64(o.seed ^ 0x7465'7374ULL),
+                       "synthetic/test");
+  share_train_stats(s);
+  return s;
+}
+
+std::string dataset_names() {
+  return "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse, synthetic";
+}
+
+DatasetSplits load_dataset(std::string_view name, const fs::path& dir) {
+  const bool dflt = dir.empty();
+  if (name == "fashion-mnist") return load_fashion_mnist(dflt ? default_fashion_mnist_dir() : dir);
+  if (name == "mnist") return load_mnist(dflt ? default_mnist_dir() : dir);
+  if (name == "cifar10") return load_cifar10(dflt ? default_cifar10_dir() : dir);
+  if (name == "cifar100") {
+    return load_cifar100(dflt ? default_cifar100_dir() : dir, Cifar100Labels::fine);
+  }
+  if (name == "cifar100-coarse") {
+    return load_cifar100(dflt ? default_cifar100_dir() : dir, Cifar100Labels::coarse);
+  }
+  if (name == "synthetic") return make_synthetic(SyntheticOptions{});
+  throw std::invalid_argument("unknown dataset '" + std::string(name) +
+                              "'; valid names: " + dataset_names());
+}
+
+}  // namespace sflsim::datasets
