@@ -1,0 +1,93 @@
+// sflsim: the command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+#include "datasets/dataset.hpp"
+#include "simulator/bench_train.hpp"
+#include "simulator/train_central.hpp"
+
+#include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+constexpr int kExitRuntime = 1;
+constexpr int kExitBadInput = 2;
+
+int run(int argc, char** argv) {
+  CLI::App app{"sflsim: a discrete-event simulator of federated split learning with weight-sharing supernets"};
+  app.require_subcommand(1);
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  app.add_option("--threads", threads, "LibTorch intra-op threads (default: number of cores)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+
+  sflsim::cli::TrainCentralOptions central;
+  std::string data_dir;
+  std::string csv;
+  bool no_augment = false;
+  CLI::App* train = app.add_subcommand("train-central", "Train one subnet of the supernet centrally (no federation)");
+  train->add_option("--dataset", central.dataset, "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse, synthetic")
+      ->capture_default_str();
+  train->add_option("--data-dir", data_dir, "Directory of the dataset files (default: its standard location)");
+  train->add_option("--width", central.width_multiplier, "Width multiplier of the supernet (1.0 = ResNet-18)")
+      ->check(CLI::Range(0.01, 4.0))
+      ->capture_default_str();
+  train->add_option("--subnet-width", central.subnet_width, "Fraction of every stage's channels the subnet keeps")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  train->add_option("--epochs", central.epochs, "Training epochs")->check(CLI::Range(1, 10000))->capture_default_str();
+  train->add_option("--batch-size", central.batch_size)->check(CLI::Range(1, 65536))->capture_default_str();
+  train->add_option("--lr", central.learning_rate, "Peak learning rate (cosine decay)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train->add_option("--seed", central.seed)->capture_default_str();
+  train->add_flag("--no-augment", no_augment, "Disable random crop and flip");
+  train->add_option("--csv", csv, "Write per-epoch metrics to this CSV file");
+
+  sflsim::cli::TrainBenchmarkOptions bench_train_options;
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks; each prints JSON on stdout");
+  bench->require_subcommand(1);
+  CLI::App* bench_train = bench->add_subcommand(
+      "train", "Training images/s of one subnet: supernet code path vs a plain torch::nn model");
+  bench_train->add_option("--widths", bench_train_options.widths, "Supernet width multipliers")
+      ->capture_default_str();
+  bench_train->add_option("--batch-size", bench_train_options.batch_size)->capture_default_str();
+  bench_train->add_option("--seconds", bench_train_options.seconds_per_measurement, "Seconds per measurement")
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadInput;
+  }
+  at::set_num_threads(threads);
+
+  if (train->parsed()) {
+    central.data_dir = data_dir;
+    central.csv = csv;
+    central.augment = !no_augment;
+    sflsim::cli::train_central(central);
+  } else if (bench_train->parsed()) {
+    std::cout << sflsim::cli::run_train_benchmark(bench_train_options) << '\n';
+  }
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const sflsim::datasets::DataError& e) {
+    std::fprintf(stderr, "sflsim: error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "sflsim: error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sflsim: runtime failure: %s\n", e.what());
+    return kExitRuntime;
+  }
+}
