@@ -1,0 +1,33 @@
+#pragma once
+// Collaborative client-server aggregation (spec §1.6-1.7): every trained copy
+// of a supernet slice (client prefixes, server-side suffix replicas, local
+// heads) is written back with weight  n_i * exp(-loss_i / tau) * gamma^staleness,
+// normalised per element over the copies that cover it. Local heads are
+// specs of their cut, so they average only within their depth group.
+#include "supernet/supernet.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace sflsim::fusion {
+
+struct AggregationOptions {
+  double temperature = 1.0;      // tau of the performance factor
+  double staleness_gamma = 0.5;  // 1 disables the staleness discount
+};
+
+// One client's contribution for the round. Pointers are borrowed for the call.
+struct ClientUpdate {
+  int64_t samples = 0;
+  double mean_loss = 0.0;  // server loss this round, or local loss if it trained offline
+  int staleness = 0;       // rounds between training and upload
+  std::vector<const supernet::SliceSet*> slices;  // prefix, head, server replica(s)
+};
+
+double aggregation_weight(const ClientUpdate& update, const AggregationOptions& options);
+
+// Writes all updates into `net`; clients with zero samples are ignored.
+void aggregate(supernet::Supernet& net, std::span<const ClientUpdate> updates, const AggregationOptions& options);
+
+}  // namespace sflsim::fusion
