@@ -1,0 +1,220 @@
+#pragma once
+// Link<Message>: a one-way typed channel between two actors in virtual time.
+//
+//   auto plan = co_await downlink.receive();                  // throws on error
+//   co_await device.compute(flops);
+//   auto [ec] = co_await uplink.send(Activations{...}, bytes);
+//   auto [ec2, grad] = co_await downlink.receive_for(30s);    // errc::timeout
+//
+// Why not asio::experimental::channel: the kernel must know which actor waits
+// on which link to report deadlocks, a receive with a virtual deadline must
+// be one operation rather than a race of two coroutines, and delivery order
+// must follow the kernel's (time, sequence) order. This mailbox is a small
+// FIFO queue plus a FIFO of waiting receivers, completed through Asio
+// handlers, so it composes with use_awaitable, as_tuple, deferred, parallel
+// groups and the || operator like a channel does.
+//
+// Payload ownership: send() takes the message by value (move it in; it is
+// never copied). The link owns it while it is in flight, destroys it if the
+// transfer fails, and hands it to exactly one receiver on arrival. The wire
+// size is declared separately (`bytes`), so a codec can shrink the cost
+// without touching the tensors.
+#include "simulator/core/link_core.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+
+#include <concepts>
+#include <deque>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace sflsim::core {
+
+// A message must be movable, and default-constructible so that a failed
+// receive can complete with (error, Message{}).
+template <typename T>
+concept LinkMessage = std::move_constructible<T> && std::default_initializable<T>;
+
+template <LinkMessage Message>
+class Link final : public LinkCore {
+ public:
+  using message_type = Message;
+  using ReceiveHandler = asio::any_completion_handler<void(error_code, Message)>;
+  using DefaultSendToken = asio::as_tuple_t<asio::deferred_t>;
+
+  Link(Simulation& sim, LinkOptions options) : LinkCore(sim, std::move(options)) {}
+  ~Link() override {
+    for (Receiver& r : receivers_) simulation().cancel(r.deadline);
+  }
+
+  // Transfers `message` (owned by the link from now on) with a declared wire
+  // size of `bytes`. Costs the wait for earlier sends on this link plus the
+  // transmission time; see link_core.hpp for the error codes.
+  // Default token: `auto [ec] = co_await link.send(std::move(m), bytes);`.
+  template <typename Token = DefaultSendToken>
+  auto send(Message message, std::int64_t bytes, Token&& token = {}) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [this](auto handler, Message m, std::int64_t b) { send_impl(VoidHandler(std::move(handler)), std::move(m), b); },
+        token, std::move(message), bytes);
+  }
+
+  // Waits for the next message, in arrival order, for as long as it takes
+  // (an endless wait shows up in the deadlock report). Costs no time if a
+  // message is already queued. Errors: operation_aborted if cancelled.
+  // Default token: `Message m = co_await link.receive();` (throws on error).
+  template <typename Token = asio::deferred_t>
+  auto receive(Token&& token = {}) {
+    return receive_until(kNever, std::forward<Token>(token));
+  }
+
+  // Waits until `deadline` at the latest. Errors: errc::timeout exactly at the
+  // deadline (with Message{}), operation_aborted if cancelled.
+  // Default token: `auto [ec, m] = co_await link.receive_until(t);`.
+  template <typename Token = DefaultSendToken>
+  auto receive_until(SimTime deadline, Token&& token = {}) {
+    return asio::async_initiate<Token, void(error_code, Message)>(
+        [this](auto handler, SimTime d) { receive_impl(ReceiveHandler(std::move(handler)), d); }, token, deadline);
+  }
+
+  // receive_until(now + timeout).
+  template <typename Token = DefaultSendToken>
+  auto receive_for(SimDuration timeout, Token&& token = {}) {
+    return receive_until(simulation().now() + timeout, std::forward<Token>(token));
+  }
+
+  // A message that has already arrived, if any; never waits.
+  std::optional<Message> try_receive() {
+    if (mailbox_.empty()) return std::nullopt;
+    std::optional<Message> m(std::move(mailbox_.front()));
+    mailbox_.pop_front();
+    return m;
+  }
+  std::size_t ready() const { return mailbox_.size(); }
+
+  void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const override {
+    LinkCore::describe_waiters(out);
+    for (const Receiver& r : receivers_) {
+      if (r.active) out.emplace_back(r.actor, "receive on link '" + name() + "'");
+    }
+  }
+
+  // The receiving entity crashed: what it had not read yet is lost.
+  void on_crash(EntityId entity) override {
+    if (entity == options().to) mailbox_.clear();
+  }
+
+ private:
+  struct Receiver {
+    ReceiveHandler handler;
+    ActorId actor = kNoActor;
+    TimerHandle deadline;
+    std::uint32_t generation = 0;
+    bool active = false;
+  };
+  struct Canceller {
+    Canceller(Link* l, std::uint32_t i, std::uint32_t g) : link(l), index(i), generation(g) {}
+    Link* link;
+    std::uint32_t index;
+    std::uint32_t generation;
+    void operator()(asio::cancellation_type_t) const { link->finish_receiver(index, generation, asio::error::operation_aborted); }
+  };
+
+  void send_impl(VoidHandler handler, Message message, std::int64_t bytes) {
+    std::uint32_t slot;
+    if (!free_payloads_.empty()) {
+      slot = free_payloads_.back();
+      free_payloads_.pop_back();
+      payloads_[slot].emplace(std::move(message));
+    } else {
+      slot = static_cast<std::uint32_t>(payloads_.size());
+      payloads_.emplace_back(std::in_place, std::move(message));
+    }
+    start_send(std::move(handler), slot, bytes);
+  }
+
+  void receive_impl(ReceiveHandler handler, SimTime deadline) {
+    Simulation& sim = simulation();
+    if (!mailbox_.empty()) {
+      Message m(std::move(mailbox_.front()));
+      mailbox_.pop_front();
+      sim.complete(std::move(handler), sim.current_actor(), error_code{}, std::move(m));
+      return;
+    }
+    if (deadline <= sim.now()) {
+      sim.complete(std::move(handler), sim.current_actor(), error_code{errc::timeout}, Message{});
+      return;
+    }
+    std::uint32_t index;
+    if (!free_receivers_.empty()) {
+      index = free_receivers_.back();
+      free_receivers_.pop_back();
+    } else {
+      index = static_cast<std::uint32_t>(receivers_.size());
+      receivers_.emplace_back();
+    }
+    Receiver& r = receivers_[index];
+    const std::uint32_t generation = ++r.generation;
+    r.active = true;
+    r.actor = sim.current_actor();
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    store_handler(r.handler, std::move(handler));
+    if (deadline != kNever) {
+      r.deadline = sim.schedule_at(deadline, {&Link::on_deadline, this, (std::uint64_t{generation} << 32) | index});
+    }
+    if (slot.is_connected()) slot.template emplace<Canceller>(this, index, generation);
+    waiting_.push_back(index);
+  }
+
+  static void on_deadline(void* self, std::uint64_t arg) {
+    auto& link = *static_cast<Link*>(self);
+    const auto index = static_cast<std::uint32_t>(arg);
+    asio::get_associated_cancellation_slot(link.receivers_[index].handler).clear();
+    link.finish_receiver(index, static_cast<std::uint32_t>(arg >> 32), errc::timeout);
+  }
+
+  // Completes a waiting receiver without a message (timeout or cancellation).
+  void finish_receiver(std::uint32_t index, std::uint32_t generation, error_code ec) {
+    Receiver& r = receivers_[index];
+    if (!r.active || r.generation != generation) return;
+    simulation().cancel(r.deadline);
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), index));
+    ReceiveHandler handler(std::move(r.handler));
+    r.active = false;
+    free_receivers_.push_back(index);
+    simulation().complete(std::move(handler), r.actor, ec, Message{});
+  }
+
+  void deliver(std::uint32_t payload) override {
+    Message m(std::move(*payloads_[payload]));
+    payloads_[payload].reset();
+    free_payloads_.push_back(payload);
+    if (waiting_.empty()) {
+      mailbox_.push_back(std::move(m));
+      return;
+    }
+    const std::uint32_t index = waiting_.front();
+    waiting_.pop_front();
+    Receiver& r = receivers_[index];
+    simulation().cancel(r.deadline);
+    ReceiveHandler handler(std::move(r.handler));
+    asio::get_associated_cancellation_slot(handler).clear();
+    r.active = false;
+    free_receivers_.push_back(index);
+    simulation().complete(std::move(handler), r.actor, error_code{}, std::move(m));
+  }
+
+  void discard(std::uint32_t payload) override {
+    payloads_[payload].reset();
+    free_payloads_.push_back(payload);
+  }
+
+  std::vector<std::optional<Message>> payloads_;  // in flight, by slot
+  std::vector<std::uint32_t> free_payloads_;
+  std::deque<Message> mailbox_;                   // arrived, not yet received
+  std::vector<Receiver> receivers_;
+  std::vector<std::uint32_t> free_receivers_;
+  std::deque<std::uint32_t> waiting_;             // receivers in FIFO order
+};
+
+}  // namespace sflsim::core

@@ -1,0 +1,301 @@
+#include "simulator/core/simulation.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace sflsim::core {
+
+struct Simulation::ActorRecord {
+  SpawnOptions options;
+  ActorBody body;
+  // One signal per incarnation: a killed incarnation may still be unwinding
+  // when the next one starts, and its frames refer to its own signal.
+  std::vector<std::unique_ptr<asio::cancellation_signal>> signals;
+  int incarnation = 0;
+  int killed_up_to = 0;  // incarnations <= this were killed
+  bool running = false;
+  bool crashed = false;  // killed by its entity's crash; restart at rejoin
+};
+
+struct Simulation::Sleeper {
+  VoidHandler handler;
+  TimerHandle timer;
+  ActorId actor = kNoActor;
+  std::uint32_t generation = 0;
+  bool active = false;
+};
+
+// Installed in the awaiting handler's cancellation slot; the generation makes
+// a late cancellation of a finished sleep harmless.
+struct Simulation::SleepCanceller {
+  SleepCanceller(Simulation* s, std::uint32_t i, std::uint32_t g) : sim(s), index(i), generation(g) {}
+  Simulation* sim;
+  std::uint32_t index;
+  std::uint32_t generation;
+  void operator()(asio::cancellation_type_t) const { sim->cancel_sleep(index, generation); }
+};
+
+// ---- SimObject --------------------------------------------------------------
+
+SimObject::SimObject(Simulation& sim) : sim_(sim) { sim.objects_.push_back(this); }
+
+SimObject::~SimObject() {
+  auto& objects = sim_.objects_;
+  objects.erase(std::remove(objects.begin(), objects.end(), this), objects.end());
+}
+
+void SimObject::describe_waiters(std::vector<std::pair<ActorId, std::string>>&) const {}
+void SimObject::on_crash(EntityId) {}
+
+// ---- Simulation -------------------------------------------------------------
+
+// BOOST_ASIO_CONCURRENCY_HINT_UNSAFE: one thread only, so the scheduler can
+// skip its locks.
+Simulation::Simulation(std::uint64_t seed)
+    : ctx_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE), work_(ctx_.get_executor()), seed_(seed) {}
+
+Simulation::~Simulation() {
+  // Destroying a stored handler destroys the suspended coroutine behind it
+  // (Asio posts the unwinding to the io_context), so the owned objects and
+  // sleepers go first, while the io_context is alive; its destructor then
+  // discards whatever was posted.
+  while (!owned_.empty()) owned_.pop_back();
+  sleepers_.clear();
+  work_.reset();
+}
+
+ActorId Simulation::spawn(SpawnOptions options, ActorBody body) {
+  if (!body) throw std::invalid_argument("Simulation::spawn: empty actor body");
+  const ActorId id{static_cast<std::uint32_t>(actors_.size())};
+  auto record = std::make_unique<ActorRecord>();
+  record->options = std::move(options);
+  record->body = std::move(body);
+  actors_.push_back(std::move(record));
+  start_actor(id);
+  return id;
+}
+
+void Simulation::start_actor(ActorId id) {
+  ActorRecord& record = *actors_[id.value];
+  const int incarnation = ++record.incarnation;
+  record.running = true;
+  record.signals.push_back(std::make_unique<asio::cancellation_signal>());
+  // co_spawn may run the new actor inline when called from a running actor;
+  // the spawner is the current actor again afterwards.
+  const ActorId spawner = current_actor_;
+  asio::co_spawn(ctx_, actor_main(id),
+                 asio::bind_cancellation_slot(record.signals.back()->slot(),
+                                              [this, id, incarnation](std::exception_ptr error) {
+                                                on_actor_done(id, incarnation, error);
+                                              }));
+  current_actor_ = spawner;
+}
+
+asio::awaitable<void> Simulation::actor_main(ActorId id) {
+  current_actor_ = id;
+  co_await actors_[id.value]->body();
+}
+
+void Simulation::on_actor_done(ActorId id, int incarnation, std::exception_ptr error) {
+  ActorRecord& record = *actors_[id.value];
+  const bool was_killed = incarnation <= record.killed_up_to;
+  if (incarnation == record.incarnation) record.running = false;
+  if (!error) return;
+  if (was_killed) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) return;  // the normal end of a killed actor
+    } catch (...) {
+    }
+  }
+  if (!failure_) failure_ = error;
+}
+
+void Simulation::kill(ActorId id) {
+  ActorRecord& record = *actors_.at(id.value);
+  if (!record.running || record.killed_up_to == record.incarnation) return;
+  record.killed_up_to = record.incarnation;
+  record.signals.back()->emit(asio::cancellation_type::terminal);
+}
+
+bool Simulation::running(ActorId id) const { return actors_.at(id.value)->running; }
+const std::string& Simulation::name(ActorId id) const { return actors_.at(id.value)->options.name; }
+int Simulation::incarnation(ActorId id) const { return actors_.at(id.value)->incarnation; }
+
+RunReport Simulation::run_until(SimTime limit) {
+  bool hit_limit = false;
+  for (;;) {
+    ctx_.poll();
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+    if (timers_.empty()) break;
+    const SimTime t = timers_.next_time();
+    if (t > limit) {
+      hit_limit = true;
+      break;
+    }
+    now_ = t;
+    do {
+      const TimerCallback callback = timers_.pop();
+      ++events_;
+      callback.fn(callback.object, callback.arg);
+    } while (!timers_.empty() && timers_.next_time() == t);
+  }
+  if (hit_limit && limit > now_) now_ = limit;
+  RunReport report{now_, events_, std::nullopt};
+  if (!hit_limit) {
+    const bool stuck = std::any_of(actors_.begin(), actors_.end(), [](const auto& record) {
+      return record->running && !record->options.daemon;
+    });
+    if (stuck) report.deadlock = deadlock_report();
+  }
+  return report;
+}
+
+DeadlockReport Simulation::deadlock_report() const {
+  std::vector<std::pair<ActorId, std::string>> waits;
+  for (const SimObject* object : objects_) object->describe_waiters(waits);
+  std::map<std::uint32_t, std::string> waiting_on;
+  for (auto& [actor, what] : waits) {
+    auto& text = waiting_on[actor.value];
+    text += text.empty() ? what : "; " + what;
+  }
+  DeadlockReport report{now_, {}};
+  for (std::uint32_t i = 0; i < actors_.size(); ++i) {
+    const ActorRecord& record = *actors_[i];
+    if (!record.running) continue;
+    const auto it = waiting_on.find(i);
+    report.blocked.push_back(BlockedActor{
+        ActorId{i}, record.options.name, record.options.entity, record.options.daemon,
+        it != waiting_on.end() ? it->second : "an await outside the kernel (no kernel operation pending)"});
+  }
+  return report;
+}
+
+std::string DeadlockReport::to_string() const {
+  std::ostringstream out;
+  out << "deadlock at " << core::to_string(at) << ": " << blocked.size() << " actor(s) wait forever";
+  for (const BlockedActor& actor : blocked) {
+    out << "\n  " << actor.name << " (actor " << actor.id.value << ", entity " << actor.entity.value
+        << (actor.daemon ? ", daemon" : "") << "): " << actor.waiting_on;
+  }
+  return out.str();
+}
+
+// ---- Sleeping ---------------------------------------------------------------
+
+TimerHandle Simulation::schedule_at(SimTime when, TimerCallback callback) {
+  return timers_.schedule(std::max(when, now_), callback);
+}
+
+void Simulation::start_sleep(VoidHandler handler, SimTime when) {
+  std::uint32_t index;
+  if (!free_sleepers_.empty()) {
+    index = free_sleepers_.back();
+    free_sleepers_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(sleepers_.size());
+    sleepers_.emplace_back();
+  }
+  Sleeper& sleeper = sleepers_[index];
+  const std::uint32_t generation = ++sleeper.generation;
+  sleeper.active = true;
+  sleeper.actor = current_actor_;
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  store_handler(sleeper.handler, std::move(handler));
+  sleeper.timer = schedule_at(when, {&Simulation::fire_sleep, this,
+                                     (static_cast<std::uint64_t>(generation) << 32) | index});
+  if (slot.is_connected()) slot.template emplace<SleepCanceller>(this, index, generation);
+}
+
+void Simulation::fire_sleep(void* self, std::uint64_t arg) {
+  auto& sim = *static_cast<Simulation*>(self);
+  const auto index = static_cast<std::uint32_t>(arg);
+  Sleeper& sleeper = sim.sleepers_[index];
+  VoidHandler handler = std::move(sleeper.handler);
+  sleeper.active = false;
+  sim.free_sleepers_.push_back(index);
+  asio::get_associated_cancellation_slot(handler).clear();
+  sim.complete(std::move(handler), sleeper.actor, error_code{});
+}
+
+void Simulation::cancel_sleep(std::uint32_t index, std::uint32_t generation) {
+  Sleeper& sleeper = sleepers_[index];
+  if (!sleeper.active || sleeper.generation != generation) return;
+  timers_.cancel(sleeper.timer);
+  VoidHandler handler = std::move(sleeper.handler);
+  sleeper.active = false;
+  free_sleepers_.push_back(index);
+  complete(std::move(handler), sleeper.actor, error_code{asio::error::operation_aborted});
+}
+
+// ---- Faults -----------------------------------------------------------------
+
+void Simulation::set_fault_plan(const FaultPlan& plan) {
+  faults_ = FaultIndex(plan);
+  ++fault_version_;
+  auto schedule = [this](SimTime when, EntityId entity, TraceKind kind) {
+    if (when == kNever) return;
+    fault_events_.push_back(TraceEvent{when, entity, kind});
+    schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1});
+  };
+  for (const auto& down : plan.link_down) {
+    const EntityId link{hash_name(down.link)};
+    schedule(down.window.begin, link, TraceKind::fault);
+    schedule(down.window.end, link, TraceKind::fault_cleared);
+  }
+  for (const auto& outage : plan.outages) {
+    schedule(outage.window.begin, outage.entity, TraceKind::fault);
+    schedule(outage.window.end, outage.entity, TraceKind::fault_cleared);
+  }
+  for (const auto& c : plan.crashes) {
+    schedule(c.at, c.entity, TraceKind::crash);
+    if (c.rejoin_after) schedule(c.at + *c.rejoin_after, c.entity, TraceKind::rejoin);
+  }
+}
+
+void Simulation::fire_fault_event(void* self, std::uint64_t arg) {
+  auto& sim = *static_cast<Simulation*>(self);
+  const TraceEvent event = sim.fault_events_[arg];
+  sim.emit(event);
+  if (event.kind == TraceKind::crash) sim.crash(event.entity);
+  if (event.kind == TraceKind::rejoin) sim.rejoin(event.entity);
+}
+
+void Simulation::crash(EntityId entity) {
+  for (std::uint32_t i = 0; i < actors_.size(); ++i) {
+    ActorRecord& record = *actors_[i];
+    if (record.options.entity == entity && record.running) {
+      record.crashed = true;
+      kill(ActorId{i});
+    }
+  }
+  // Copy: an object's reaction must not invalidate the iteration.
+  const std::vector<SimObject*> objects = objects_;
+  for (SimObject* object : objects) object->on_crash(entity);
+}
+
+void Simulation::rejoin(EntityId entity) {
+  for (std::uint32_t i = 0; i < actors_.size(); ++i) {
+    ActorRecord& record = *actors_[i];
+    if (record.options.entity == entity && record.crashed) {
+      record.crashed = false;
+      if (record.options.restart_on_rejoin) start_actor(ActorId{i});
+    }
+  }
+}
+
+void Simulation::register_meter(EntityId entity, EnergyMeter* meter) { meters_[entity] = meter; }
+
+EnergyMeter* Simulation::meter_of(EntityId entity) const {
+  const auto it = meters_.find(entity);
+  return it == meters_.end() ? nullptr : it->second;
+}
+
+}  // namespace sflsim::core
