@@ -1,0 +1,113 @@
+#include "simulator/json_reader.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace sflsim::cli {
+
+const nlohmann::json JsonReader::kEmptyObject = nlohmann::json::object();
+
+std::string JsonReader::type_name(const nlohmann::json& value) {
+  if (value.is_number_integer()) return "an integer";
+  if (value.is_number()) return "a number";
+  if (value.is_null()) return "null";
+  return std::string(value.is_array() || value.is_object() ? "an " : "a ") + value.type_name();
+}
+
+JsonReader::JsonReader(const nlohmann::json& object, std::string source, std::string path)
+    : object_(object), source_(std::move(source)), path_(std::move(path)) {
+  if (!object_.is_object()) {
+    throw ScenarioError(source_ + ": " + path_ + ": expected an object, got " + type_name(object_));
+  }
+}
+
+void JsonReader::fail(const std::string& key, const std::string& problem) const {
+  throw ScenarioError(source_ + ": " + (key.empty() ? path_ : path_of(key)) + ": " + problem);
+}
+
+
+const nlohmann::json* JsonReader::find(const char* key) {
+  read_.insert(key);
+  const auto it = object_.find(key);
+  return it == object_.end() ? nullptr : &*it;
+}
+
+void JsonReader::field(const char* key, bool& out, const char*) {
+  if (const nlohmann::json* v = find(key)) {
+    if (!v->is_boolean()) fail(key, "expected true or false, got " + type_name(*v));
+    out = v->get<bool>();
+  }
+}
+
+void JsonReader::field(const char* key, int& out, int min, int max, const char* meaning) {
+  int64_t wide = out;
+  field(key, wide, min, max, meaning);
+  out = static_cast<int>(wide);
+}
+
+void JsonReader::field(const char* key, int64_t& out, int64_t min, int64_t max, const char*) {
+  if (const nlohmann::json* v = find(key)) {
+    if (!v->is_number_integer()) fail(key, "expected an integer, got " + type_name(*v));
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      fail(key, "is too large");
+    }
+    const int64_t value = v->get<int64_t>();
+    if (value < min || value > max) {
+      fail(key, std::to_string(value) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+    out = value;
+  }
+}
+
+void JsonReader::field(const char* key, uint64_t& out, const char*) {
+  if (const nlohmann::json* v = find(key)) {
+    if (!v->is_number_unsigned()) fail(key, "expected a non-negative integer, got " + type_name(*v));
+    out = v->get<uint64_t>();
+  }
+}
+
+void JsonReader::field(const char* key, double& out, double min, double max, const char*) {
+  if (const nlohmann::json* v = find(key)) {
+    if (!v->is_number()) fail(key, "expected a number, got " + type_name(*v));
+    const double value = v->get<double>();
+    if (!std::isfinite(value) || value < min || value > max) {
+      std::ostringstream range;
+      range << value << " is out of range [" << min << ", " << max << "]";
+      fail(key, range.str());
+    }
+    out = value;
+  }
+}
+
+void JsonReader::field(const char* key, std::string& out, const char*) {
+  if (const nlohmann::json* v = find(key)) {
+    if (!v->is_string()) fail(key, "expected a string, got " + type_name(*v));
+    out = v->get<std::string>();
+  }
+}
+
+void JsonReader::choice(const char* key, std::string& out, const std::vector<std::string>& choices,
+                        const char* meaning) {
+  field(key, out, meaning);
+  for (const std::string& c : choices) {
+    if (c == out) return;
+  }
+  std::string list;
+  for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
+  fail(key, "'" + out + "' is not one of: " + list);
+}
+
+JsonReader JsonReader::nested(const char* key) {
+  const nlohmann::json* v = find(key);
+  if (v != nullptr && !v->is_object()) fail(key, "expected an object, got " + type_name(*v));
+  return JsonReader(v != nullptr ? *v : kEmptyObject, source_, path_of(key));
+}
+
+void JsonReader::finish() const {
+  for (const auto& [key, value] : object_.items()) {
+    if (!read_.contains(key)) fail(key, "unknown key");
+  }
+}
+
+}  // namespace sflsim::cli

@@ -1,0 +1,118 @@
+#pragma once
+// A scenario as plain option structs with their defaults. JSON is mapped onto
+// these in scenario_schema.cpp (the one place that lists every key, its type,
+// range, default and meaning); nothing below the runner sees JSON.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sflsim::cli {
+
+struct DatasetOptions {
+  std::string name = "fashion-mnist";
+  std::string dir;                  // empty: the dataset's standard location
+  std::string partition = "dirichlet";
+  double alpha = 0.5;               // Dirichlet concentration (dirichlet, quantity)
+  int classes_per_client = 2;       // shards
+  bool augment = true;
+  double train_fraction = 1.0;      // use the first fraction of the training set (quick experiments)
+};
+
+struct ModelOptions {
+  double width_multiplier = 0.25;   // 1.0 = ResNet-18
+};
+
+struct TrainingOptions {
+  int rounds = 10;
+  int local_epochs = 1;
+  int batch_size = 32;
+  double learning_rate = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int64_t max_samples_per_round = 0;  // per client; 0 = all of its samples
+  int eval_every = 1;                 // rounds between test-set evaluations
+  int64_t eval_samples = 0;           // 0 = the whole test set
+  double target_accuracy = 0.0;       // 0 = none; summary reports rounds and time to reach it
+};
+
+// A class of devices; clients are assigned to tiers by fraction.
+struct DeviceTier {
+  std::string name = "phone";
+  double fraction = 1.0;
+  double memory_gb = 4.0;
+  double gflops = 20.0;              // sustained training throughput
+  std::string network = "4g";        // a built-in profile: 3g, 4g, 5g, wifi, lan
+  double idle_w = 0.5;
+  double compute_w = 5.0;
+  double transmit_w = 1.0;
+  double receive_w = 1.0;
+};
+
+struct ClientOptions {
+  int count = 20;
+  double participation = 1.0;        // fraction of clients selected each round
+  std::vector<DeviceTier> tiers{DeviceTier{}};
+};
+
+struct ServerOptions {
+  double gflops = 2000.0;
+  int concurrency = 8;               // suffix jobs computed at once
+  double ingress_mbps = 1000.0;      // shared by all uploads
+  double egress_mbps = 1000.0;       // shared by all downloads
+};
+
+struct CutOptions {
+  std::string policy = "resource";   // resource (spec §1.3), fixed, flops
+  double alpha = 0.5;                // layers per GB of memory
+  double beta = 4.0;                 // weight of the latency rank
+  int fixed = 3;                     // the cut for policy "fixed"
+  double flops_budget_gflops = 1.0;  // policy "flops": deepest prefix whose forward FLOPs per sample fit
+};
+
+struct AlgorithmOptions {
+  std::string name = "supersfl";
+  CutOptions cut;
+  std::string lambda = "bias-variance";
+  double lambda_fixed = 0.5;
+  double temperature = 1.0;          // aggregation performance factor tau
+  double staleness_gamma = 0.5;
+  double timeout_factor = 2.0;       // gradient deadline = factor x expected round trip
+};
+
+struct ServerOutage {
+  int start_round = 1;
+  int rounds = 1;
+};
+
+struct LinkDown {
+  int client = 0;
+  double start_s = 0.0;
+  double duration_s = 0.0;
+};
+
+struct Crash {
+  int client = 0;
+  double at_s = 0.0;
+  double rejoin_after_s = -1.0;      // < 0: never rejoins
+};
+
+struct FaultOptions {
+  double drop_probability = 0.0;
+  std::vector<ServerOutage> server_outages;
+  std::vector<LinkDown> link_down;
+  std::vector<Crash> crashes;
+};
+
+struct Scenario {
+  std::string name = "scenario";
+  uint64_t seed = 1;
+  DatasetOptions dataset;
+  ModelOptions model;
+  TrainingOptions training;
+  ClientOptions clients;
+  ServerOptions server;
+  AlgorithmOptions algorithm;
+  FaultOptions faults;
+};
+
+}  // namespace sflsim::cli
