@@ -74,7 +74,7 @@ class Device final : public SimObject {
   template <typename Token>
   auto start(SimDuration duration, std::int64_t work, Token&& token) {
     return asio::async_initiate<Token, void(error_code)>(
-        [this](auto handler, SimDuration d, std::int64_t w) { submit(VoidHandler(std::move(handler)), d, w); },
+        [this](auto handler, SimDuration d, std::int64_t w) { submit(simulation().template erase<VoidHandler>(std::move(handler)), d, w); },
         token, duration, work);
   }
   void submit(VoidHandler handler, SimDuration duration, std::int64_t work);

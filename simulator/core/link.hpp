@@ -55,7 +55,7 @@ class Link final : public LinkCore {
   template <typename Token = DefaultSendToken>
   auto send(Message message, std::int64_t bytes, Token&& token = {}) {
     return asio::async_initiate<Token, void(error_code)>(
-        [this](auto handler, Message m, std::int64_t b) { send_impl(VoidHandler(std::move(handler)), std::move(m), b); },
+        [this](auto handler, Message m, std::int64_t b) { send_impl(simulation().template erase<VoidHandler>(std::move(handler)), std::move(m), b); },
         token, std::move(message), bytes);
   }
 
@@ -74,7 +74,7 @@ class Link final : public LinkCore {
   template <typename Token = DefaultSendToken>
   auto receive_until(SimTime deadline, Token&& token = {}) {
     return asio::async_initiate<Token, void(error_code, Message)>(
-        [this](auto handler, SimTime d) { receive_impl(ReceiveHandler(std::move(handler)), d); }, token, deadline);
+        [this](auto handler, SimTime d) { receive_impl(simulation().template erase<ReceiveHandler>(std::move(handler)), d); }, token, deadline);
   }
 
   // receive_until(now + timeout).

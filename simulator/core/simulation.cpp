@@ -141,11 +141,9 @@ RunReport Simulation::run_until(SimTime limit) {
       break;
     }
     now_ = t;
-    do {
-      const TimerCallback callback = timers_.pop();
-      ++events_;
-      callback.fn(callback.object, callback.arg);
-    } while (!timers_.empty() && timers_.next_time() == t);
+    // Fired from inside the io_context: completions posted while firing then
+    // take Asio's per-thread recycled memory instead of malloc.
+    asio::post(ctx_, [this, t] { fire_timers_due(t); });
   }
   if (hit_limit && limit > now_) now_ = limit;
   RunReport report{now_, events_, std::nullopt};
@@ -156,6 +154,14 @@ RunReport Simulation::run_until(SimTime limit) {
     if (stuck) report.deadlock = deadlock_report();
   }
   return report;
+}
+
+void Simulation::fire_timers_due(SimTime t) {
+  do {
+    const TimerCallback callback = timers_.pop();
+    ++events_;
+    callback.fn(callback.object, callback.arg);
+  } while (!timers_.empty() && timers_.next_time() == t);
 }
 
 DeadlockReport Simulation::deadlock_report() const {

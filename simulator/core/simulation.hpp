@@ -15,6 +15,7 @@
 // a run depends only on its inputs and seed, never on OS timing.
 #include "simulator/core/error.hpp"
 #include "simulator/core/faults.hpp"
+#include "simulator/core/handler_pool.hpp"
 #include "simulator/core/ids.hpp"
 #include "simulator/core/rng.hpp"
 #include "simulator/core/time.hpp"
@@ -26,9 +27,9 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -169,7 +170,7 @@ class Simulation {
   template <typename Token = asio::deferred_t>
   auto sleep_until(SimTime when, Token&& token = {}) {
     return asio::async_initiate<Token, void(error_code)>(
-        [this](auto handler, SimTime t) { start_sleep(VoidHandler(std::move(handler)), t); }, token, when);
+        [this](auto handler, SimTime t) { start_sleep(erase<VoidHandler>(std::move(handler)), t); }, token, when);
   }
 
   // ---- Kernel services (links, devices, tests) ----------------------------
@@ -177,18 +178,24 @@ class Simulation {
   bool cancel(TimerHandle& handle) { return timers_.cancel(handle); }
   bool pending(TimerHandle handle) const { return timers_.pending(handle); }
 
-  // Delivers a completion: posts `handler(args...)` to the handler's executor
-  // (never runs it inline, so initiating functions are never re-entered) and
-  // marks `actor` as running when it resumes.
+  // Type-erases a handler with its storage taken from the simulation's pool.
+  template <typename Erased, typename Handler>
+  Erased erase(Handler&& handler) {
+    return Erased(asio::bind_allocator(PoolAllocator<void>(pool_), std::forward<Handler>(handler)));
+  }
+
+  // Delivers a completion: posts `handler(args...)` to the io_context (never
+  // runs it inline, so initiating functions are never re-entered) and marks
+  // `actor` as running when it resumes. The handler is invoked on the
+  // io_context's thread; handlers bound to another execution context are not
+  // supported (the simulation is single-threaded by design).
   template <typename Handler, typename... Args>
   void complete(Handler handler, ActorId actor, Args&&... args) {
-    // Posted to our io_context to get off the initiating call stack, then
-    // dispatched to the handler's own executor (inline when that is ours).
-    asio::post(ctx_, [this, actor, h = std::move(handler), ... a = std::forward<Args>(args)]() mutable {
-      current_actor_ = actor;
-      auto ex = asio::get_associated_executor(h, ctx_.get_executor());
-      asio::dispatch(ex, [h = std::move(h), ... a = std::move(a)]() mutable { std::move(h)(std::move(a)...); });
-    });
+    asio::post(ctx_, asio::bind_allocator(PoolAllocator<void>(pool_),
+                                          [this, actor, h = std::move(handler), ... a = std::forward<Args>(args)]() mutable {
+                                            current_actor_ = actor;
+                                            std::move(h)(std::move(a)...);
+                                          }));
   }
 
   // ---- Faults, randomness, trace, energy ----------------------------------
@@ -236,10 +243,12 @@ class Simulation {
   static void fire_fault_event(void* self, std::uint64_t arg);
   void crash(EntityId entity);
   void rejoin(EntityId entity);
+  void fire_timers_due(SimTime t);
   DeadlockReport deadlock_report() const;
 
-  // Declared first so it is destroyed last: coroutine frames and stored
-  // handlers refer to these signals until they are gone.
+  // Declared first so they are destroyed last: stored handlers live in the
+  // pool, and coroutine frames refer to the actors' signals until they are gone.
+  HandlerPool pool_;
   std::vector<std::unique_ptr<ActorRecord>> actors_;
   asio::io_context ctx_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;

@@ -29,11 +29,12 @@ struct TimerCallback {
 // EventId. A default-constructed handle names nothing.
 struct TimerHandle {
   std::uint32_t slot = 0;
-  std::uint64_t seq = 0;  // 0: names nothing
+  std::uint32_t generation = 0;  // 0: names nothing
 };
 
 class TimerQueue {
  public:
+  // Throws std::length_error beyond kMaxPending pending events.
   TimerHandle schedule(SimTime when, TimerCallback callback);
   // Returns true if the event was still pending; resets the handle.
   bool cancel(TimerHandle& handle);
@@ -49,24 +50,32 @@ class TimerQueue {
   // !empty(). Call next_time() first to learn when it is due.
   TimerCallback pop();
 
+  static constexpr std::uint32_t kMaxPending = (1u << 24) - 1;
+
  private:
-  struct Entry {
-    std::int64_t time;
-    std::uint64_t seq;
-    std::uint32_t slot;
-  };
+  // One heap entry is a single 128-bit key, compared in one operation:
+  //   time (64 bits) | sequence number (40 bits) | slot (24 bits)
+  // The sequence number decides ties and, with the slot's own copy, tells a
+  // live entry from a cancelled one. Before it would wrap (after 2^40
+  // schedule calls), the live entries are renumbered in order.
+  __extension__ using Key = unsigned __int128;
+  static constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 40;
   struct Slot {
     TimerCallback callback;
-    std::uint64_t seq = 0;  // 0: free
+    std::uint64_t seq = 0;         // sequence number of its live entry; 0: free
+    std::uint32_t generation = 0;  // bumped on every reuse, for handles
   };
-  static bool later(const Entry& a, const Entry& b) {
-    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-  }
+  static std::uint32_t slot_of(Key key) { return static_cast<std::uint32_t>(key) & kMaxPending; }
+  static std::uint64_t seq_of(Key key) { return (static_cast<std::uint64_t>(key) >> 24); }
+  bool live(Key key) const { return slots_[slot_of(key)].seq == seq_of(key); }
   void drop_stale_top();
+  void remove_top();
+  void renumber();
   void sift_up(std::size_t i);
   void sift_down(std::size_t i);
+  void release(std::uint32_t slot);
 
-  std::vector<Entry> heap_;
+  std::vector<Key> heap_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t next_seq_ = 1;
