@@ -42,6 +42,9 @@ int run(int argc, char** argv) {
   train->add_option("--lr", central.learning_rate, "Peak learning rate (cosine decay)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  train->add_option("--train-samples", central.train_samples, "Use only the first N training samples (0 = all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   train->add_option("--seed", central.seed)->capture_default_str();
   train->add_flag("--no-augment", no_augment, "Disable random crop and flip");
   train->add_option("--csv", csv, "Write per-epoch metrics to this CSV file");

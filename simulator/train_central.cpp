@@ -34,9 +34,10 @@ double train_central(const TrainCentralOptions& options) {
   supernet::BodyPart model = net.extract(config);
 
   std::printf("train-central: %s (%lld train / %lld test), subnet %s of a width-%.2f supernet, %lld parameters\n",
-              data.train.name.c_str(), static_cast<long long>(data.train.size()),
+              data.train.name.c_str(), static_cast<long long>(train_size),
               static_cast<long long>(data.test.size()), config.to_string().c_str(), options.width_multiplier,
               static_cast<long long>(model.slices().parameter_count()));
+  std::fflush(stdout);
 
   torch::optim::SGD optimizer(model.slices().parameters(), torch::optim::SGDOptions(options.learning_rate)
                                                                .momentum(options.momentum)
@@ -48,8 +49,10 @@ double train_central(const TrainCentralOptions& options) {
   }
   std::mt19937_64 rng(options.seed);
   const datasets::AugmentOptions augment;
-  std::vector<int64_t> order(static_cast<size_t>(data.train.size()));
-  const int64_t steps_per_epoch = (data.train.size() + options.batch_size - 1) / options.batch_size;
+  const int64_t train_size = options.train_samples > 0 ? std::min(options.train_samples, data.train.size())
+                                                       : data.train.size();
+  std::vector<int64_t> order(static_cast<size_t>(train_size));
+  const int64_t steps_per_epoch = (train_size + options.batch_size - 1) / options.batch_size;
   const int64_t total_steps = steps_per_epoch * options.epochs;
   int64_t step = 0;
   double accuracy = 0.0;
@@ -62,7 +65,7 @@ double train_central(const TrainCentralOptions& options) {
       const double lr = 0.5 * options.learning_rate * (1.0 + std::cos(M_PI * static_cast<double>(step) / total_steps));
       for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
       const int64_t begin = b * options.batch_size;
-      const int64_t count = std::min<int64_t>(options.batch_size, data.train.size() - begin);
+      const int64_t count = std::min<int64_t>(options.batch_size, train_size - begin);
       const datasets::Batch batch = datasets::make_batch(
           data.train, std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(count)),
           options.augment ? &augment : nullptr, &rng);

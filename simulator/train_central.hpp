@@ -18,6 +18,7 @@ struct TrainCentralOptions {
   double momentum = 0.9;
   double weight_decay = 5e-4;
   bool augment = true;
+  int64_t train_samples = 0;       // use only the first N training samples; 0 = all
   uint64_t seed = 1;
   std::filesystem::path csv;       // optional per-epoch metrics
 };
