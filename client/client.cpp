@@ -1,0 +1,199 @@
+#include "client/client.hpp"
+
+#include "datasets/random.hpp"
+
+#include <ATen/ATen.h>
+
+#include <variant>
+
+namespace sflsim::client {
+
+namespace asio = boost::asio;
+using core::SimDuration;
+using core::SimTime;
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::ok: return "ok";
+    case Outcome::timeout: return "timeout";
+    case Outcome::local_only: return "local-only";
+    case Outcome::crashed: return "crashed";
+  }
+  return "?";
+}
+
+int64_t weight_bytes(const supernet::SliceSet& slices) {
+  int64_t elements = 0;
+  for (const at::Tensor& t : slices.tensors) elements += t.numel();
+  return 4 * elements;
+}
+
+namespace {
+
+// The next `count` of this client's samples, reshuffling when its order runs out.
+std::vector<int64_t> next_samples(const ClientSetup& setup, ClientState& state, int64_t count) {
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(count));
+  while (static_cast<int64_t>(out.size()) < count) {
+    if (state.cursor >= state.order.size()) {
+      state.order = setup.indices;
+      datasets::shuffle_in_place(std::span<int64_t>(state.order), state.data_rng);
+      state.cursor = 0;
+    }
+    out.push_back(state.order[state.cursor++]);
+  }
+  return out;
+}
+
+struct RoundTraining {
+  int round = 0;
+  int cut = 0;
+  int64_t samples = 0;
+  bool with_server = true;
+};
+
+// Trains `samples` samples on the client's model; returns the round's record
+// (outcome left to the caller).
+asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
+                                   TrafficCounters& traffic, const RoundTraining& job) {
+  const supernet::Architecture& arch = *state.prefix->slices().architecture;
+  const supernet::SubnetConfig& config = state.prefix->config();
+  const int64_t activation_bytes = arch.activation_bytes(config, job.cut);
+  const int64_t forward_flops = arch.forward_flops(config, 1, job.cut) + arch.head_forward_flops(config, job.cut);
+  const core::EnergyReading energy_before = setup.device->energy();
+  const SimTime start = sim.now();
+  const datasets::AugmentOptions augment;
+
+  RoundRecord record;
+  record.client = setup.index;
+  record.round = job.round;
+  record.cut = job.cut;
+  record.width = config.width[0];
+  record.samples = job.samples;
+  double local_loss_sum = 0.0, server_loss_sum = 0.0;
+
+  FusedTrainer trainer(state.prefix, state.head, setup.optimizer);
+  for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
+    const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
+    const std::vector<int64_t> indices = next_samples(setup, state, batch_size);
+    const datasets::Batch batch =
+        datasets::make_batch(*setup.train, indices, setup.augment ? &augment : nullptr, &state.data_rng);
+    const FusedTrainer::Forward forward = trainer.forward(batch.images, batch.labels);
+    co_await setup.device->compute(forward_flops * batch_size);
+    state.losses.add_local(forward.local_loss);
+    local_loss_sum += forward.local_loss;
+
+    at::Tensor cut_gradient;
+    if (job.with_server) {
+      const int64_t bytes = batch_size * (activation_bytes + kLabelBytes);
+      auto [sent] = co_await setup.uplink->send(
+          protocol::Activations{job.round, record.batches, forward.features, batch.labels}, bytes);
+      if (!sent) {
+        traffic.up += bytes;
+        traffic.activations += batch_size * activation_bytes;
+        record.bytes += bytes;
+        const SimTime deadline = sim.now() + setup.gradient_timeout;
+        while (true) {
+          auto [late, message] = co_await setup.downlink->receive_until(deadline);
+          if (late) break;
+          const auto* gradient = std::get_if<protocol::CutGradient>(&message);
+          if (gradient == nullptr || gradient->round != job.round || gradient->batch != record.batches) continue;
+          cut_gradient = gradient->gradient;
+          state.losses.add_server(gradient->loss);
+          server_loss_sum += gradient->loss;
+          record.bytes += batch_size * activation_bytes;
+          ++record.gradients_received;
+          break;
+        }
+      }
+    }
+    const double lambda = setup.lambda(state.losses, job.cut, arch.unit_count(), cut_gradient.defined());
+    trainer.apply(lambda, cut_gradient);
+    co_await setup.device->compute(2 * forward_flops * batch_size);
+    ++record.batches;
+  }
+
+  const core::EnergyReading used = setup.device->energy() - energy_before;
+  record.compute = used.busy_time(core::Activity::compute);
+  record.transmit = used.busy_time(core::Activity::transmit);
+  const SimDuration busy = record.compute + record.transmit + used.busy_time(core::Activity::receive);
+  record.idle = std::max(SimDuration{0}, (sim.now() - start) - busy);
+  record.energy_j = used.joules();
+  record.local_loss = record.batches > 0 ? local_loss_sum / static_cast<double>(record.batches) : 0.0;
+  record.server_loss =
+      record.gradients_received > 0 ? server_loss_sum / static_cast<double>(record.gradients_received) : -1.0;
+  co_return record;
+}
+
+protocol::ModelUpload make_upload(const ClientState& state, const RoundRecord& record) {
+  return protocol::ModelUpload{record.round, record.cut,         state.prefix,        state.head,
+                               record.samples, record.server_loss, record.local_loss};
+}
+
+// Sends an upload; returns whether it went through.
+asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic, protocol::ModelUpload message,
+                             int64_t& bytes_counter) {
+  const int64_t bytes = weight_bytes(message.prefix->slices()) + weight_bytes(message.head->slices());
+  auto [failed] = co_await setup.uplink->send(std::move(message), bytes);
+  if (failed) co_return false;
+  traffic.up += bytes;
+  traffic.weights += bytes;
+  bytes_counter += bytes;
+  co_return true;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
+                                 TrafficCounters& traffic, const RecordSink& sink) {
+  const std::vector<int>& rounds = setup.selected_rounds;
+  size_t next = 0;
+  SimTime plan_due = core::kNever;
+  SimDuration period{};
+  while (next < rounds.size()) {
+    auto [missed, message] = co_await setup.downlink->receive_until(plan_due);
+    if (missed) {
+      // No plan by its due date: keep training the last model with the local head.
+      const int round = rounds[next++];
+      if (state.prefix) {
+        // Train a copy, so a late plan's weights are never mixed with local-only training.
+        state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
+        state.head = std::make_shared<supernet::LocalHead>(state.head->slices().clone(), state.head->cut());
+        const int cut = state.prefix->last_unit();
+        const int64_t samples = state.pending ? state.pending->samples : static_cast<int64_t>(setup.indices.size());
+        RoundRecord record = co_await train(sim, setup, state, traffic, {round, cut, samples, false});
+        record.outcome = Outcome::local_only;
+        protocol::ModelUpload update = make_upload(state, record);
+        if (state.pending) update.round_trained = state.pending->round_trained;  // staleness counts from the oldest
+        state.pending = std::move(update);
+        sink(record);
+      }
+      plan_due = next < rounds.size() ? sim.now() + period * (rounds[next] - round) : core::kNever;
+      continue;
+    }
+    auto* plan = std::get_if<protocol::RoundPlan>(&message);
+    if (plan == nullptr) continue;  // a gradient that arrived after its deadline
+    while (next < rounds.size() && rounds[next] <= plan->round) ++next;
+    period = SimDuration{plan->round_period_ns};
+
+    int64_t bytes_before_round = 0;
+    if (state.pending) {
+      if (co_await upload(setup, traffic, *state.pending, bytes_before_round)) state.pending.reset();
+    }
+    state.prefix = plan->prefix;
+    state.head = plan->head;
+    RoundRecord record = co_await train(sim, setup, state, traffic, {plan->round, plan->cut, plan->samples, true});
+    record.bytes += bytes_before_round + weight_bytes(plan->prefix->slices()) + weight_bytes(plan->head->slices());
+    const bool uploaded = co_await upload(setup, traffic, make_upload(state, record), record.bytes);
+    if (!uploaded) state.pending = make_upload(state, record);
+    record.outcome = record.gradients_received == 0 ? Outcome::local_only
+                     : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
+                                                                                : Outcome::ok;
+    sink(record);
+    // The next plan is due one period after this round's deadline per round in between.
+    plan_due = next < rounds.size() ? SimTime{SimDuration{plan->deadline_ns}} + period * (rounds[next] - plan->round)
+                                    : core::kNever;
+  }
+}
+
+}  // namespace sflsim::client

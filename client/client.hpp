@@ -1,0 +1,106 @@
+#pragma once
+// The virtual client: one coroutine that reads like the SuperSFL protocol.
+//
+// Per selected round: receive the plan (prefix + head weights, cut) -> for
+// each mini-batch: forward the prefix and the local head (phase 1), send the
+// activations and labels, wait for the cut gradient until a deadline
+// (phase 2), one fused SGD step (phase 3; lambda = 0 when the gradient did
+// not come) -> upload prefix and head. An upload that cannot be sent is kept
+// and sent at the next contact. When no plan comes by the time one was due
+// (server outage, lost plan), the client trains its last model locally
+// (local-only round) and keeps that update for the next contact.
+//
+// Virtual time: compute is charged on the client's Device (forward = FLOPs
+// of prefix and head per sample, backward = 2x forward); transfers are
+// charged by the links. Errors are values at await points; nothing here
+// branches on fault types beyond "the await failed".
+#include "client/tpgf_step.hpp"
+#include "datasets/dataset.hpp"
+#include "fusion/lambda_policy.hpp"
+#include "server/protocol.hpp"
+#include "simulator/core/device.hpp"
+#include "simulator/core/link.hpp"
+#include "simulator/core/simulation.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <vector>
+
+namespace sflsim::client {
+
+using Uplink = core::Link<protocol::ClientToServer>;
+using Downlink = core::Link<protocol::ServerToClient>;
+
+enum class Outcome { ok, timeout, local_only, crashed };
+const char* to_string(Outcome outcome);
+
+// What one client did in one round (one row of clients.csv).
+struct RoundRecord {
+  int client = 0;
+  int round = 0;
+  int cut = 0;
+  double width = 1.0;
+  int64_t samples = 0;
+  core::SimDuration compute{};
+  core::SimDuration transmit{};
+  core::SimDuration idle{};
+  int64_t bytes = 0;  // declared bytes sent and received
+  double energy_j = 0.0;
+  Outcome outcome = Outcome::ok;
+  double local_loss = 0.0;
+  double server_loss = -1.0;  // -1 when no server gradient came
+  int64_t gradients_received = 0;
+  int64_t batches = 0;
+};
+
+// Declared bytes by kind, added to as transfers succeed (shared by all actors).
+struct TrafficCounters {
+  int64_t up = 0;
+  int64_t down = 0;
+  int64_t activations = 0;
+  int64_t gradients = 0;
+  int64_t weights = 0;
+};
+
+// Fixed for the run; owned by the world.
+struct ClientSetup {
+  int index = 0;
+  core::EntityId entity{};
+  core::Device* device = nullptr;
+  Uplink* uplink = nullptr;
+  Downlink* downlink = nullptr;
+  const datasets::ImageDataset* train = nullptr;
+  std::vector<int64_t> indices;      // this client's samples
+  std::vector<int> selected_rounds;  // ascending
+  int batch_size = 32;
+  bool augment = true;
+  OptimizerOptions optimizer;
+  fusion::LambdaPolicy lambda;
+  core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
+};
+
+// Survives between rounds (and restarts after a crash).
+struct ClientState {
+  fusion::LossAverages losses;
+  std::optional<protocol::ModelUpload> pending;  // deferred upload
+  std::shared_ptr<supernet::BodyPart> prefix;    // the last model, for local-only rounds
+  std::shared_ptr<supernet::LocalHead> head;
+  std::mt19937_64 data_rng;
+  std::vector<int64_t> order;  // shuffled sample order, consumed from `cursor`
+  size_t cursor = 0;
+};
+
+using RecordSink = std::function<void(const RoundRecord&)>;
+
+// The client's actor body. `setup`, `state`, `traffic` and `sink` must outlive the run.
+boost::asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
+                                        TrafficCounters& traffic, const RecordSink& sink);
+
+// Declared wire sizes (fp32 tensors, int64 labels).
+int64_t weight_bytes(const supernet::SliceSet& slices);
+inline constexpr int64_t kLabelBytes = 8;
+
+}  // namespace sflsim::client

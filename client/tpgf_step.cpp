@@ -1,0 +1,47 @@
+#include "client/tpgf_step.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/optim/sgd.h>
+
+namespace sflsim::client {
+
+FusedTrainer::FusedTrainer(std::shared_ptr<supernet::BodyPart> prefix, std::shared_ptr<supernet::LocalHead> head,
+                           const OptimizerOptions& options)
+    : prefix_(std::move(prefix)), head_(std::move(head)) {
+  std::vector<at::Tensor> parameters = prefix_->slices().parameters();
+  for (const at::Tensor& p : head_->slices().parameters()) parameters.push_back(p);
+  optimizer_ = std::make_unique<torch::optim::SGD>(
+      parameters,
+      torch::optim::SGDOptions(options.learning_rate).momentum(options.momentum).weight_decay(options.weight_decay));
+}
+
+FusedTrainer::~FusedTrainer() = default;
+
+FusedTrainer::Forward FusedTrainer::forward(const at::Tensor& images, const at::Tensor& labels) {
+  features_ = prefix_->forward(images, supernet::Mode::train);
+  const at::Tensor pooled = features_.mean({2, 3});
+  const std::vector<at::Tensor>& head = head_->slices().tensors;
+  // The head learns from lc alone; the encoder's share of lc is scaled by
+  // (1 - lambda) in apply(), so the two paths are kept apart.
+  head_loss_ = at::cross_entropy_loss(at::linear(pooled.detach(), head[0], head[1]), labels);
+  encoder_loss_ = at::cross_entropy_loss(at::linear(pooled, head[0].detach(), head[1].detach()), labels);
+  return {features_.detach(), head_loss_.item<double>()};
+}
+
+void FusedTrainer::apply(double lambda, const at::Tensor& cut_gradient) {
+  optimizer_->zero_grad();
+  at::Tensor surrogate = head_loss_;
+  if (cut_gradient.defined() && lambda > 0.0) {
+    // d/dtheta of <z, dz> is J^T dz: the server's gradient backpropagated through the prefix.
+    surrogate = surrogate + lambda * (features_ * cut_gradient).sum();
+  }
+  if (!cut_gradient.defined()) lambda = 0.0;
+  if (lambda < 1.0) surrogate = surrogate + (1.0 - lambda) * encoder_loss_;
+  surrogate.backward();
+  optimizer_->step();
+  features_ = at::Tensor();
+  head_loss_ = at::Tensor();
+  encoder_loss_ = at::Tensor();
+}
+
+}  // namespace sflsim::client

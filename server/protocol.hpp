@@ -1,0 +1,64 @@
+#pragma once
+// The messages of the split-learning protocol: the only header client/ and
+// server/ share. Messages move through core::Link<Message> and are never
+// copied; tensors inside them are owned by the message until the receiver
+// takes them. Wire sizes are declared by the sender (see wire_bytes.hpp),
+// never derived from the in-memory tensors.
+#include "supernet/subnet.hpp"
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <variant>
+
+namespace sflsim::protocol {
+
+// Server -> client at the start of a round: the subnet the client trains and
+// its current weights (client prefix units 1..cut, and the local head).
+struct RoundPlan {
+  int round = 0;
+  int cut = 0;
+  std::shared_ptr<supernet::BodyPart> prefix;
+  std::shared_ptr<supernet::LocalHead> head;
+  int64_t samples = 0;      // samples to train this round (local epochs included)
+  int64_t deadline_ns = 0;      // virtual time after which the server stops waiting for this round
+  int64_t round_period_ns = 0;  // the server's estimate of one round's length (plan due dates)
+};
+
+// Client -> server per mini-batch: cut-layer activations ("smashed data") and labels.
+struct Activations {
+  int round = 0;
+  int64_t batch = 0;
+  at::Tensor features;
+  at::Tensor labels;
+};
+
+// Server -> client per mini-batch: the gradient at the cut and the server loss.
+struct CutGradient {
+  int round = 0;
+  int64_t batch = 0;
+  at::Tensor gradient;
+  double loss = 0.0;
+};
+
+// Client -> server at round end (or at the next contact after an outage).
+struct ModelUpload {
+  int round_trained = 0;  // the round the weights were trained in
+  int cut = 0;
+  std::shared_ptr<supernet::BodyPart> prefix;
+  std::shared_ptr<supernet::LocalHead> head;
+  int64_t samples = 0;
+  double mean_server_loss = -1.0;  // -1 when no server gradient arrived
+  double mean_local_loss = 0.0;
+};
+
+// A marker that the client has finished sending activations for the round.
+struct RoundDone {
+  int round = 0;
+};
+
+using ClientToServer = std::variant<Activations, ModelUpload, RoundDone>;
+using ServerToClient = std::variant<RoundPlan, CutGradient>;
+
+}  // namespace sflsim::protocol

@@ -1,0 +1,194 @@
+#include "server/split_server.hpp"
+
+#include "client/client.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/optim/sgd.h>
+
+#include <algorithm>
+#include <variant>
+
+namespace sflsim::server {
+
+namespace asio = boost::asio;
+using core::SimDuration;
+using core::SimTime;
+
+namespace {
+
+// The server-side replica's training step on one batch of activations.
+struct SuffixStep {
+  at::Tensor cut_gradient;
+  double loss = 0.0;
+};
+
+SuffixStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer, const protocol::Activations& batch) {
+  const at::Tensor features = batch.features.detach().requires_grad_(true);
+  optimizer.zero_grad();
+  const at::Tensor loss = at::cross_entropy_loss(suffix.forward(features, supernet::Mode::train), batch.labels);
+  loss.backward();
+  optimizer.step();
+  return {features.grad(), loss.item<double>()};
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(const SessionSetup& setup) {
+  while (true) {
+    auto [closed, order] = co_await setup.orders->receive_until(core::kNever);
+    if (closed) co_return;
+    const int round = order.plan.round;
+    const int cut = order.plan.cut;
+    SessionResult result;
+    result.client = setup.client;
+    result.round = round;
+
+    const int64_t plan_bytes =
+        client::weight_bytes(order.plan.prefix->slices()) + client::weight_bytes(order.plan.head->slices());
+    auto [undelivered] = co_await setup.downlink->send(order.plan, plan_bytes);
+    result.plan_delivered = !undelivered;
+    if (result.plan_delivered) {
+      *setup.traffic.down += plan_bytes;
+      *setup.traffic.weights += plan_bytes;
+    }
+
+    supernet::BodyPart& suffix = *order.suffix;
+    const supernet::Architecture& arch = *suffix.slices().architecture;
+    const int64_t suffix_flops = arch.forward_flops(suffix.config(), cut + 1, arch.unit_count());
+    const int64_t activation_bytes = arch.activation_bytes(suffix.config(), cut);
+    torch::optim::SGD optimizer(suffix.slices().parameters(), torch::optim::SGDOptions(setup.optimizer.learning_rate)
+                                                                  .momentum(setup.optimizer.momentum)
+                                                                  .weight_decay(setup.optimizer.weight_decay));
+    while (!result.upload) {
+      auto [late, message] = co_await setup.uplink->receive_until(order.deadline);
+      if (late) break;
+      if (auto* upload = std::get_if<protocol::ModelUpload>(&message)) {
+        if (upload->round_trained == round) {
+          result.upload = std::move(*upload);
+        } else {
+          result.stale_uploads.push_back(std::move(*upload));
+        }
+        continue;
+      }
+      auto* batch = std::get_if<protocol::Activations>(&message);
+      if (batch == nullptr || batch->round != round) continue;  // from an earlier round
+      const int64_t batch_size = batch->labels.size(0);
+      co_await setup.device->compute(3 * suffix_flops * batch_size);
+      const SuffixStep step = train_suffix(suffix, optimizer, *batch);
+      ++result.server_batches;
+      result.server_samples += batch_size;
+      result.server_loss_sum += step.loss;
+      const int64_t bytes = batch_size * activation_bytes;
+      auto [lost] = co_await setup.downlink->send(protocol::CutGradient{round, batch->batch, step.cut_gradient, step.loss},
+                                                  bytes);
+      if (!lost) {
+        *setup.traffic.down += bytes;
+        *setup.traffic.gradients += bytes;
+      }
+    }
+    if (result.server_batches > 0) result.suffix = order.suffix;
+    co_await setup.results->send(std::move(result), 0);
+  }
+}
+
+namespace {
+
+fusion::ClientUpdate update_from(const protocol::ModelUpload& upload, int round) {
+  fusion::ClientUpdate update;
+  update.samples = upload.samples;
+  update.mean_loss = upload.mean_server_loss >= 0 ? upload.mean_server_loss : upload.mean_local_loss;
+  update.staleness = round - upload.round_trained;
+  update.slices = {&upload.prefix->slices(), &upload.head->slices()};
+  return update;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup) {
+  supernet::Supernet& net = *setup.supernet;
+  const int unit_count = net.architecture().unit_count();
+  SimDuration last_period{};
+  for (int round = 1; round <= setup.rounds; ++round) {
+    const SimTime start = sim.now();
+    const std::vector<int>& selected = setup.selected[static_cast<size_t>(round)];
+    SimDuration longest{1};
+    for (int c : selected) longest = std::max(longest, setup.assignment(c).expected_round_time);
+    const SimDuration period{static_cast<int64_t>(static_cast<double>(longest.count()) * setup.timeout_factor)};
+
+    if (setup.outage_round && setup.outage_round(round)) {
+      int outage_rounds = 1;
+      while (round + outage_rounds <= setup.rounds && setup.outage_round(round + outage_rounds)) ++outage_rounds;
+      const SimDuration length = last_period.count() > 0 ? last_period : period;
+      setup.begin_outage(start, start + length * outage_rounds);
+      for (int k = 0; k < outage_rounds; ++k, ++round) {
+        co_await sim.sleep_for(length);
+        RoundSummary summary;
+        summary.round = round;
+        summary.end = sim.now();
+        summary.outage = true;
+        summary.clients_failed = static_cast<int>(setup.selected[static_cast<size_t>(round)].size());
+        if (round % setup.eval_every == 0 || round == setup.rounds) {
+          std::tie(summary.test_accuracy, summary.test_loss) = setup.evaluate(net);
+          summary.evaluated = true;
+        }
+        setup.on_round(summary);
+      }
+      --round;
+      continue;
+    }
+
+    const SimTime deadline = start + period;
+    for (int c : selected) {
+      const ClientAssignment a = setup.assignment(c);
+      protocol::RoundPlan plan{round,
+                               a.cut,
+                               std::make_shared<supernet::BodyPart>(net.extract(a.config, 1, a.cut)),
+                               std::make_shared<supernet::LocalHead>(net.extract_head(a.config, a.cut)),
+                               a.samples,
+                               deadline.time_since_epoch().count(),
+                               period.count()};
+      auto suffix = std::make_shared<supernet::BodyPart>(net.extract(a.config, a.cut + 1, unit_count));
+      co_await setup.orders[static_cast<size_t>(c)]->send(SessionOrder{std::move(plan), std::move(suffix), deadline}, 0);
+    }
+    std::vector<SessionResult> results;
+    for (size_t i = 0; i < selected.size(); ++i) {
+      auto [error, result] = co_await setup.results->receive_until(core::kNever);
+      if (error) break;
+      results.push_back(std::move(result));
+    }
+    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.client < b.client; });
+
+    RoundSummary summary;
+    summary.round = round;
+    std::vector<fusion::ClientUpdate> updates;
+    double loss_sum = 0.0;
+    int64_t loss_batches = 0;
+    for (const SessionResult& r : results) {
+      for (const protocol::ModelUpload& stale : r.stale_uploads) updates.push_back(update_from(stale, round));
+      fusion::ClientUpdate update;
+      if (r.upload) update = update_from(*r.upload, round);
+      if (r.suffix) {
+        update.slices.push_back(&r.suffix->slices());
+        if (!r.upload) {
+          update.samples = r.server_samples;
+          update.mean_loss = r.server_loss_sum / static_cast<double>(r.server_batches);
+        }
+      }
+      if (!update.slices.empty()) updates.push_back(std::move(update));
+      loss_sum += r.server_loss_sum;
+      loss_batches += r.server_batches;
+      ++(r.upload ? summary.clients_ok : summary.clients_failed);
+    }
+    fusion::aggregate(net, updates, setup.aggregation);
+    last_period = sim.now() - start;
+    summary.end = sim.now();
+    summary.train_loss = loss_batches > 0 ? loss_sum / static_cast<double>(loss_batches) : 0.0;
+    if (round % setup.eval_every == 0 || round == setup.rounds) {
+      std::tie(summary.test_accuracy, summary.test_loss) = setup.evaluate(net);
+      summary.evaluated = true;
+    }
+    setup.on_round(summary);
+  }
+}
+
+}  // namespace sflsim::server

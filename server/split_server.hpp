@@ -1,0 +1,113 @@
+#pragma once
+// The split server. One session actor per client serves that client's
+// activations through a per-round replica of the server-side suffix (as
+// SFL-V1 does): forward, loss, backward, SGD step, then the cut gradient goes
+// back. The coordinator actor runs the rounds: it hands each selected
+// client's session its orders, waits for every session's result (or the
+// round deadline), aggregates into the supernet, and evaluates it.
+//
+// Virtual time: the suffix's forward + backward (3x forward FLOPs per sample)
+// is charged on the server Device; plans and gradients are charged by the
+// links. Aggregation and evaluation take no virtual time.
+#include "client/tpgf_step.hpp"
+#include "fusion/aggregation.hpp"
+#include "server/protocol.hpp"
+#include "simulator/core/device.hpp"
+#include "simulator/core/link.hpp"
+#include "simulator/core/simulation.hpp"
+#include "supernet/supernet.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace sflsim::server {
+
+using Uplink = core::Link<protocol::ClientToServer>;
+using Downlink = core::Link<protocol::ServerToClient>;
+
+// Coordinator -> session (an in-process mailbox: no wire cost).
+struct SessionOrder {
+  protocol::RoundPlan plan;
+  std::shared_ptr<supernet::BodyPart> suffix;  // the client's server-side replica for this round
+  core::SimTime deadline{};
+};
+
+// Session -> coordinator at the end of the client's round.
+struct SessionResult {
+  int client = -1;
+  int round = 0;
+  bool plan_delivered = false;
+  std::optional<protocol::ModelUpload> upload;  // this round's upload, if it came in time
+  std::vector<protocol::ModelUpload> stale_uploads;
+  std::shared_ptr<supernet::BodyPart> suffix;   // the trained replica (null if it saw no batch)
+  int64_t server_batches = 0;
+  int64_t server_samples = 0;
+  double server_loss_sum = 0.0;
+};
+
+using OrderLink = core::Link<SessionOrder>;
+using ResultLink = core::Link<SessionResult>;
+
+struct Traffic {
+  int64_t* down = nullptr;
+  int64_t* gradients = nullptr;
+  int64_t* weights = nullptr;
+};
+
+struct SessionSetup {
+  int client = 0;
+  core::Device* device = nullptr;  // the server's
+  Uplink* uplink = nullptr;
+  Downlink* downlink = nullptr;
+  OrderLink* orders = nullptr;
+  ResultLink* results = nullptr;
+  client::OptimizerOptions optimizer;
+  Traffic traffic;
+};
+
+// One client's session: a daemon actor of the server entity.
+boost::asio::awaitable<void> run_session(const SessionSetup& setup);
+
+// What the coordinator reports after every round.
+struct RoundSummary {
+  int round = 0;
+  core::SimTime end{};
+  bool evaluated = false;
+  double test_accuracy = 0.0;
+  double test_loss = 0.0;
+  double train_loss = 0.0;  // mean server loss over the round's batches (local loss if none)
+  int clients_ok = 0;
+  int clients_failed = 0;
+  bool outage = false;
+};
+
+// Everything the coordinator decides per client per round, provided by the runner.
+struct ClientAssignment {
+  supernet::SubnetConfig config;
+  int cut = 1;
+  int64_t samples = 0;
+  core::SimDuration expected_round_time{};  // at nominal speeds, without contention
+};
+
+struct CoordinatorSetup {
+  supernet::Supernet* supernet = nullptr;
+  std::vector<OrderLink*> orders;  // by client
+  ResultLink* results = nullptr;
+  std::vector<std::vector<int>> selected;  // by round (1-based; [0] unused): client indices
+  std::function<ClientAssignment(int client)> assignment;
+  int rounds = 1;
+  double timeout_factor = 2.0;
+  fusion::AggregationOptions aggregation;
+  std::function<bool(int round)> outage_round;  // server unreachable for the whole round
+  std::function<void(core::SimTime from, core::SimTime to)> begin_outage;
+  int eval_every = 1;
+  std::function<std::pair<double, double>(const supernet::Supernet&)> evaluate;  // accuracy, loss
+  std::function<void(const RoundSummary&)> on_round;
+};
+
+boost::asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup);
+
+}  // namespace sflsim::server
