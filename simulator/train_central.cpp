@@ -33,6 +33,8 @@ double train_central(const TrainCentralOptions& options) {
   config.width.fill(options.subnet_width);
   supernet::BodyPart model = net.extract(config);
 
+  const int64_t train_size = options.train_samples > 0 ? std::min(options.train_samples, data.train.size())
+                                                       : data.train.size();
   std::printf("train-central: %s (%lld train / %lld test), subnet %s of a width-%.2f supernet, %lld parameters\n",
               data.train.name.c_str(), static_cast<long long>(train_size),
               static_cast<long long>(data.test.size()), config.to_string().c_str(), options.width_multiplier,
@@ -49,8 +51,6 @@ double train_central(const TrainCentralOptions& options) {
   }
   std::mt19937_64 rng(options.seed);
   const datasets::AugmentOptions augment;
-  const int64_t train_size = options.train_samples > 0 ? std::min(options.train_samples, data.train.size())
-                                                       : data.train.size();
   std::vector<int64_t> order(static_cast<size_t>(train_size));
   const int64_t steps_per_epoch = (train_size + options.batch_size - 1) / options.batch_size;
   const int64_t total_steps = steps_per_epoch * options.epochs;

@@ -8,6 +8,8 @@
 //   energy = sum over intervals of power x duration
 // holds to the picojoule. Overlapping activities add up, which is the simplest
 // rule that stays exact; a device with 2 concurrent jobs draws 2 increments.
+// A crashed entity's device keeps drawing idle power (it is "unreachable",
+// not unplugged); its killed jobs stop drawing compute power at the crash.
 #include "simulator/core/time.hpp"
 
 #include <array>

@@ -93,8 +93,9 @@ void LinkCore::begin(std::uint32_t index) {
     end_transmission(index, now);
     return;
   }
-  // Both draws happen for every transmitted message, so a link's stream
-  // position depends only on how many messages it has sent.
+  // One drop draw per transmitted message (when p > 0) and one jitter draw
+  // (when jitter > 0), each from the link's own stream: a link's draws depend
+  // only on how many messages it has sent, never on other links.
   const bool dropped = drop_probability_ > 0.0 && drop_rng_.bernoulli(drop_probability_);
   t.fate = dropped ? error_code{errc::message_dropped} : error_code{};
   t.delay = options_.latency;

@@ -73,8 +73,8 @@ void store_handler(Handler& target, Handler&& source) noexcept {
 using ActorBody = std::function<asio::awaitable<void>()>;
 
 struct SpawnOptions {
-  std::string name;
-  EntityId entity{};
+  std::string name;   // for deadlock reports
+  EntityId entity{};  // crashes of this entity kill the actor
   // A daemon (a server loop, a monitor) may still be waiting when the run
   // ends without that being a deadlock.
   bool daemon = false;
@@ -145,7 +145,9 @@ class Simulation {
   const std::string& name(ActorId id) const;
   int incarnation(ActorId id) const;  // 1 for the first run, +1 per restart
   // The actor whose code runs now, or whose await is being started
-  // (kNoActor outside actors). Kernel ops record it to report deadlocks.
+  // (kNoActor outside actors). Kernel ops record it to report deadlocks. It is
+  // set whenever the kernel resumes an actor; code resumed by other means
+  // (raw asio::post) may be attributed to the actor that ran last.
   ActorId current_actor() const { return current_actor_; }
 
   // ---- Running ------------------------------------------------------------
