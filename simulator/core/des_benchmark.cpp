@@ -43,17 +43,17 @@ DesBenchmarkResult run_des_benchmark(const DesBenchmarkOptions& options) {
   for (int p = 0; p < pairs; ++p) {
     const EntityId a{static_cast<std::uint64_t>(2 * p)}, b{static_cast<std::uint64_t>(2 * p + 1)};
     const SimDuration latency = 1ms + SimDuration{std::chrono::microseconds(p)};
-    auto& ab = sim.create<Link<Ping>>(LinkOptions{.name = "p" + std::to_string(p) + ".ab", .from = a, .to = b,
+    auto& ab = sim.create<Link<Ping>>(LinkOptions{.name = std::string("p") + std::to_string(p) + ".ab", .from = a, .to = b,
                                                   .latency = latency, .bandwidth = mbps(100)});
-    auto& ba = sim.create<Link<Ping>>(LinkOptions{.name = "p" + std::to_string(p) + ".ba", .from = b, .to = a,
+    auto& ba = sim.create<Link<Ping>>(LinkOptions{.name = std::string("p") + std::to_string(p) + ".ba", .from = b, .to = a,
                                                   .latency = latency, .bandwidth = mbps(100)});
-    sim.spawn({.name = "ping" + std::to_string(p), .entity = a}, [&ab, &ba, rounds]() -> asio::awaitable<void> {
+    sim.spawn({.name = std::string("ping") + std::to_string(p), .entity = a}, [&ab, &ba, rounds]() -> asio::awaitable<void> {
       for (std::int64_t i = 0; i < rounds; ++i) {
         co_await ab.send(Ping{i}, kBytes);
         co_await ba.receive();
       }
     });
-    sim.spawn({.name = "pong" + std::to_string(p), .entity = b}, [&ab, &ba, rounds]() -> asio::awaitable<void> {
+    sim.spawn({.name = std::string("pong") + std::to_string(p), .entity = b}, [&ab, &ba, rounds]() -> asio::awaitable<void> {
       for (std::int64_t i = 0; i < rounds; ++i) {
         Ping ping = co_await ab.receive();
         co_await ba.send(Ping{ping.sequence}, kBytes);

@@ -19,6 +19,12 @@
 // transfer fails, and hands it to exactly one receiver on arrival. The wire
 // size is declared separately (`bytes`), so a codec can shrink the cost
 // without touching the tensors.
+//
+// Toolchain note: g++ 12 mishandles a temporary that owns resources when it
+// appears inside a co_await expression (it is destroyed twice; this happens
+// with plain Asio operations too). Build with clang++, the project's
+// compiler, or move a named message in:
+//   Activations acts{...};  co_await uplink.send(std::move(acts), bytes);
 #include "simulator/core/link_core.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -31,13 +31,12 @@ constexpr int kRequestsPerPair = 100;  // + as many replies: 100,000 messages
 void add_pair(Simulation& sim, int p, std::vector<LinkCore*>& links) {
   const EntityId a{static_cast<std::uint64_t>(2 * p)}, b{static_cast<std::uint64_t>(2 * p + 1)};
   const std::string name = "pair" + std::to_string(p);
-  const LinkOptions common{.latency = 1ms + SimDuration{std::chrono::milliseconds(p % 7)},
-                           .bandwidth = mbps(10 + p % 20), .jitter = 1ms};
-  LinkOptions ab = common, ba = common;
-  ab.name = name + ".ab", ab.from = a, ab.to = b;
-  ba.name = name + ".ba", ba.from = b, ba.to = a;
-  auto& request = sim.create<Link<int>>(ab);
-  auto& reply = sim.create<Link<int>>(ba);
+  const SimDuration latency = 1ms + SimDuration{std::chrono::milliseconds(p % 7)};
+  const std::int64_t bandwidth = mbps(10 + p % 20);
+  auto& request = sim.create<Link<int>>(LinkOptions{
+      .name = name + ".ab", .from = a, .to = b, .latency = latency, .bandwidth = bandwidth, .jitter = 1ms});
+  auto& reply = sim.create<Link<int>>(LinkOptions{
+      .name = name + ".ba", .from = b, .to = a, .latency = latency, .bandwidth = bandwidth, .jitter = 1ms});
   links.push_back(&request);
   links.push_back(&reply);
   const std::int64_t bytes = 1000 + p;
