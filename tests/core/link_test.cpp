@@ -247,3 +247,44 @@ TEST_CASE("jitter is seeded, bounded and per link", "[link][rng]") {
     CHECK(delay <= 15ms);
   }
 }
+
+TEST_CASE("processor sharing is recomputed when flows start, end, fail, or capacity steps", "[link][shared]") {
+  Simulation sim;
+  std::vector<std::pair<SimTime, error_code>> done(2);
+  auto run_two = [&](SharedBandwidth& shared, SimDuration second_start, const FaultPlan& plan) {
+    sim.set_fault_plan(plan);
+    auto& a = sim.create<Link<int>>(LinkOptions{.name = "a", .bandwidth = gbps(1), .shared = &shared});
+    auto& b = sim.create<Link<int>>(LinkOptions{.name = "b", .bandwidth = gbps(1), .shared = &shared});
+    sim.spawn({.name = "a"}, [&]() -> asio::awaitable<void> {
+      auto [ec] = co_await a.send(0, 1'000'000);  // 8 Mbit
+      done[0] = {sim.now(), ec};
+    });
+    sim.spawn({.name = "b"}, [&, second_start]() -> asio::awaitable<void> {
+      co_await sim.sleep_for(second_start);
+      auto [ec] = co_await b.send(1, 1'000'000);
+      done[1] = {sim.now(), ec};
+    });
+    REQUIRE_FALSE(sim.run().deadlock);
+  };
+  SECTION("a second flow joins half way") {
+    // A alone at 8 Mbit/s for 0.5 s (4 Mbit), then both at 4: A ends at 1.5 s;
+    // B then has 4 Mbit left alone at 8: 2.0 s.
+    run_two(sim.create<SharedBandwidth>("s", mbps(8)), 500ms, {});
+    CHECK(done[0].first == at(1500ms));
+    CHECK(done[1].first == at(2000ms));
+  }
+  SECTION("the capacity trace steps down") {
+    // 16 Mbit/s shared until 0.5 s (4 Mbit each), then 8 Mbit/s: 4 Mbit each at 4 -> 1.5 s.
+    run_two(sim.create<SharedBandwidth>("s", BandwidthSchedule({{at(0s), mbps(16)}, {at(500ms), mbps(8)}})), 0s, {});
+    CHECK(done[0].first == at(1500ms));
+    CHECK(done[1].first == at(1500ms));
+  }
+  SECTION("one flow's link goes down; the survivor gets the whole capacity") {
+    FaultPlan plan;
+    plan.link_down.push_back({"a", TimeWindow{at(500ms), at(1s)}});
+    // Both at 8 of 16 until 0.5 s (4 Mbit each); A fails; B has 4 Mbit left at 16: 0.75 s.
+    run_two(sim.create<SharedBandwidth>("s", mbps(16)), 0s, plan);
+    CHECK(done[0] == std::pair{at(500ms), error_code{errc::link_down}});
+    CHECK(done[1] == std::pair{at(750ms), error_code{}});
+  }
+}
