@@ -58,7 +58,7 @@ TEST_CASE("two equal transfers through a shared 16 Mbit/s link finish together, 
   int index = 0;
   for (auto* link : {&a, &b, &alone}) {
     const int i = index++;
-    sim.spawn({.name = std::string("send") + std::to_string(i)}, [&, link]() -> asio::awaitable<void> {
+    sim.spawn({.name = std::string("send") + std::to_string(i)}, [&, link, i]() -> asio::awaitable<void> {
       co_await link->send(i, 1'000'000);
     });
     sim.spawn({.name = std::string("recv") + std::to_string(i)}, [&, link, i]() -> asio::awaitable<void> {
