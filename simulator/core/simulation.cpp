@@ -243,7 +243,20 @@ void Simulation::cancel_sleep(std::uint32_t index, std::uint32_t generation) {
 
 // ---- Faults -----------------------------------------------------------------
 
+void Simulation::add_outage(const OutageWindow& outage) {
+  plan_.outages.push_back(outage);
+  faults_ = FaultIndex(plan_);
+  ++fault_version_;
+  for (const auto& [when, kind] : {std::pair{outage.window.begin, TraceKind::fault},
+                                   std::pair{outage.window.end, TraceKind::fault_cleared}}) {
+    if (when == kNever) continue;
+    fault_events_.push_back(TraceEvent{when, outage.entity, kind});
+    schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1});
+  }
+}
+
 void Simulation::set_fault_plan(const FaultPlan& plan) {
+  plan_ = plan;
   faults_ = FaultIndex(plan);
   ++fault_version_;
   auto schedule = [this](SimTime when, EntityId entity, TraceKind kind) {

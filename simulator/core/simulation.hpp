@@ -204,6 +204,10 @@ class Simulation {
   // Installs the fault plan: crashes, rejoins and window edges are scheduled
   // now. Call before run(); links read their windows when they next send.
   void set_fault_plan(const FaultPlan& plan);
+  // Adds one outage window while the simulation runs: for outages whose start
+  // is known only then (a server outage decided by round number). Links see it
+  // from their next send; transfers already in flight are not cut.
+  void add_outage(const OutageWindow& outage);
   const FaultIndex& faults() const { return faults_; }
   std::uint64_t fault_plan_version() const { return fault_version_; }
 
@@ -262,6 +266,7 @@ class Simulation {
   TimerQueue timers_;
   std::vector<Sleeper> sleepers_;
   std::vector<std::uint32_t> free_sleepers_;
+  FaultPlan plan_;
   FaultIndex faults_;
   std::uint64_t fault_version_ = 0;
   std::vector<TraceEvent> fault_events_;  // scheduled edges of the fault plan

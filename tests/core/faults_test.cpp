@@ -131,3 +131,28 @@ TEST_CASE("a fault plan rejects impossible drop probabilities", "[faults]") {
   plan.drop_probability = 1.5;
   CHECK_THROWS_AS(FaultIndex(plan), std::invalid_argument);
 }
+
+TEST_CASE("an outage added while the simulation runs takes effect from the next send", "[faults]") {
+  Simulation sim;
+  const EntityId server{0};
+  sim.set_fault_plan(FaultPlan{});
+  auto& up = sim.create<Link<int>>(LinkOptions{.name = "up", .from = EntityId{1}, .to = server, .bandwidth = mbps(8)});
+  std::vector<std::pair<SimTime, error_code>> results;
+  sim.spawn({.name = "server", .entity = server}, [&]() -> asio::awaitable<void> {
+    co_await sim.sleep_until(at(1s));  // decided only now, as a round-based server outage is
+    sim.add_outage({server, TimeWindow{sim.now(), at(3s)}});
+  });
+  sim.spawn({.name = "client", .entity = EntityId{1}}, [&]() -> asio::awaitable<void> {
+    for (const SimTime t : {at(500ms), at(1s), at(2500ms), at(3s)}) {
+      co_await sim.sleep_until(t);
+      auto [ec] = co_await up.send(0, 0);
+      results.emplace_back(sim.now(), ec);
+    }
+  });
+  sim.run();
+  REQUIRE(results.size() == 4);
+  CHECK_FALSE(results[0].second);
+  CHECK(results[1].second == errc::link_down);  // the server actor ran first at 1 s
+  CHECK(results[2].second == errc::link_down);
+  CHECK_FALSE(results[3].second);
+}
