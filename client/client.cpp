@@ -86,15 +86,19 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
     at::Tensor cut_gradient;
     if (job.with_server) {
       const int64_t bytes = batch_size * (activation_bytes + kLabelBytes);
-      auto [sent] = co_await setup.uplink->send(
+      // The message is built into the operation before co_await: GCC 12 destroys
+      // non-trivial temporaries of a co_await expression twice.
+      auto sending = setup.uplink->send(
           protocol::Activations{job.round, record.batches, forward.features, batch.labels}, bytes);
+      auto [sent] = co_await std::move(sending);
       if (!sent) {
         traffic.up += bytes;
         traffic.activations += batch_size * activation_bytes;
         record.bytes += bytes;
         const SimTime deadline = sim.now() + setup.gradient_timeout;
         while (true) {
-          auto [late, message] = co_await setup.downlink->receive_until(deadline);
+          auto received_message = co_await setup.downlink->receive_until(deadline);
+          auto& [late, message] = received_message;
           if (late) break;
           const auto* gradient = std::get_if<protocol::CutGradient>(&message);
           if (gradient == nullptr || gradient->round != job.round || gradient->batch != record.batches) continue;
@@ -131,10 +135,11 @@ protocol::ModelUpload make_upload(const ClientState& state, const RoundRecord& r
 }
 
 // Sends an upload; returns whether it went through.
-asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic, protocol::ModelUpload message,
+asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic, const protocol::ModelUpload& message,
                              int64_t& bytes_counter) {
   const int64_t bytes = weight_bytes(message.prefix->slices()) + weight_bytes(message.head->slices());
-  auto [failed] = co_await setup.uplink->send(std::move(message), bytes);
+  auto sending = setup.uplink->send(message, bytes);
+  auto [failed] = co_await std::move(sending);
   if (failed) co_return false;
   traffic.up += bytes;
   traffic.weights += bytes;
@@ -151,7 +156,8 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
   SimTime plan_due = core::kNever;
   SimDuration period{};
   while (next < rounds.size()) {
-    auto [missed, message] = co_await setup.downlink->receive_until(plan_due);
+    auto received_message = co_await setup.downlink->receive_until(plan_due);
+    auto& [missed, message] = received_message;
     if (missed) {
       // No plan by its due date: keep training the last model with the local head.
       const int round = rounds[next++];
@@ -161,7 +167,8 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
         state.head = std::make_shared<supernet::LocalHead>(state.head->slices().clone(), state.head->cut());
         const int cut = state.prefix->last_unit();
         const int64_t samples = state.pending ? state.pending->samples : static_cast<int64_t>(setup.indices.size());
-        RoundRecord record = co_await train(sim, setup, state, traffic, {round, cut, samples, false});
+        const RoundTraining job{round, cut, samples, false};
+        RoundRecord record = co_await train(sim, setup, state, traffic, job);
         record.outcome = Outcome::local_only;
         protocol::ModelUpload update = make_upload(state, record);
         if (state.pending) update.round_trained = state.pending->round_trained;  // staleness counts from the oldest
@@ -182,10 +189,12 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     }
     state.prefix = plan->prefix;
     state.head = plan->head;
-    RoundRecord record = co_await train(sim, setup, state, traffic, {plan->round, plan->cut, plan->samples, true});
+    const RoundTraining job{plan->round, plan->cut, plan->samples, true};
+    RoundRecord record = co_await train(sim, setup, state, traffic, job);
     record.bytes += bytes_before_round + weight_bytes(plan->prefix->slices()) + weight_bytes(plan->head->slices());
-    const bool uploaded = co_await upload(setup, traffic, make_upload(state, record), record.bytes);
-    if (!uploaded) state.pending = make_upload(state, record);
+    const protocol::ModelUpload update = make_upload(state, record);
+    const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
+    if (!uploaded) state.pending = update;
     record.outcome = record.gradients_received == 0 ? Outcome::local_only
                      : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
                                                                                 : Outcome::ok;

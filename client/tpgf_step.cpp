@@ -18,7 +18,10 @@ FusedTrainer::FusedTrainer(std::shared_ptr<supernet::BodyPart> prefix, std::shar
 FusedTrainer::~FusedTrainer() = default;
 
 FusedTrainer::Forward FusedTrainer::forward(const at::Tensor& images, const at::Tensor& labels) {
-  features_ = prefix_->forward(images, supernet::Mode::train);
+  // BatchNorm running statistics become the plain mean over this round's
+  // batches (momentum 1/(k+1)); averaged over clients at aggregation, they
+  // estimate the global statistics even after a few local steps.
+  features_ = prefix_->forward(images, supernet::Mode::train, 1.0 / static_cast<double>(++batches_));
   const at::Tensor pooled = features_.mean({2, 3});
   const std::vector<at::Tensor>& head = head_->slices().tensors;
   // The head learns from lc alone; the encoder's share of lc is scaled by

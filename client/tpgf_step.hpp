@@ -50,6 +50,7 @@ class FusedTrainer {
   at::Tensor features_;
   at::Tensor head_loss_;     // CE through the head's own weights (head gradient)
   at::Tensor encoder_loss_;  // CE through detached head weights (encoder gradient)
+  int64_t batches_ = 0;
 };
 
 }  // namespace sflsim::client

@@ -6,6 +6,7 @@
 #include <torch/optim/sgd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <variant>
 
 namespace sflsim::server {
@@ -22,10 +23,15 @@ struct SuffixStep {
   double loss = 0.0;
 };
 
-SuffixStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer, const protocol::Activations& batch) {
+// `batches_before` sets the BatchNorm momentum so running statistics are the
+// mean over the round's batches (as on the client side).
+SuffixStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer, const protocol::Activations& batch,
+                        int64_t batches_before) {
   const at::Tensor features = batch.features.detach().requires_grad_(true);
   optimizer.zero_grad();
-  const at::Tensor loss = at::cross_entropy_loss(suffix.forward(features, supernet::Mode::train), batch.labels);
+  const double momentum = 1.0 / static_cast<double>(batches_before + 1);
+  const at::Tensor loss =
+      at::cross_entropy_loss(suffix.forward(features, supernet::Mode::train, momentum), batch.labels);
   loss.backward();
   optimizer.step();
   return {features.grad(), loss.item<double>()};
@@ -35,7 +41,8 @@ SuffixStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer
 
 asio::awaitable<void> run_session(const SessionSetup& setup) {
   while (true) {
-    auto [closed, order] = co_await setup.orders->receive_until(core::kNever);
+    auto received_order = co_await setup.orders->receive_until(core::kNever);
+    auto& [closed, order] = received_order;
     if (closed) co_return;
     const int round = order.plan.round;
     const int cut = order.plan.cut;
@@ -45,7 +52,10 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
 
     const int64_t plan_bytes =
         client::weight_bytes(order.plan.prefix->slices()) + client::weight_bytes(order.plan.head->slices());
-    auto [undelivered] = co_await setup.downlink->send(order.plan, plan_bytes);
+    // Operations are built before co_await: GCC 12 destroys non-trivial
+    // temporaries of a co_await expression twice.
+    auto sending_plan = setup.downlink->send(order.plan, plan_bytes);
+    auto [undelivered] = co_await std::move(sending_plan);
     result.plan_delivered = !undelivered;
     if (result.plan_delivered) {
       *setup.traffic.down += plan_bytes;
@@ -60,7 +70,8 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
                                                                   .momentum(setup.optimizer.momentum)
                                                                   .weight_decay(setup.optimizer.weight_decay));
     while (!result.upload) {
-      auto [late, message] = co_await setup.uplink->receive_until(order.deadline);
+      auto received_message = co_await setup.uplink->receive_until(order.deadline);
+      auto& [late, message] = received_message;
       if (late) break;
       if (auto* upload = std::get_if<protocol::ModelUpload>(&message)) {
         if (upload->round_trained == round) {
@@ -74,20 +85,21 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       if (batch == nullptr || batch->round != round) continue;  // from an earlier round
       const int64_t batch_size = batch->labels.size(0);
       co_await setup.device->compute(3 * suffix_flops * batch_size);
-      const SuffixStep step = train_suffix(suffix, optimizer, *batch);
+      const SuffixStep step = train_suffix(suffix, optimizer, *batch, result.server_batches);
       ++result.server_batches;
       result.server_samples += batch_size;
       result.server_loss_sum += step.loss;
       const int64_t bytes = batch_size * activation_bytes;
-      auto [lost] = co_await setup.downlink->send(protocol::CutGradient{round, batch->batch, step.cut_gradient, step.loss},
-                                                  bytes);
+      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch, step.cut_gradient, step.loss}, bytes);
+      auto [lost] = co_await std::move(sending);
       if (!lost) {
         *setup.traffic.down += bytes;
         *setup.traffic.gradients += bytes;
       }
     }
     if (result.server_batches > 0) result.suffix = order.suffix;
-    co_await setup.results->send(std::move(result), 0);
+    auto reporting = setup.results->send(std::move(result), 0);
+    co_await std::move(reporting);
   }
 }
 
@@ -148,11 +160,13 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
                                deadline.time_since_epoch().count(),
                                period.count()};
       auto suffix = std::make_shared<supernet::BodyPart>(net.extract(a.config, a.cut + 1, unit_count));
-      co_await setup.orders[static_cast<size_t>(c)]->send(SessionOrder{std::move(plan), std::move(suffix), deadline}, 0);
+      auto ordering = setup.orders[static_cast<size_t>(c)]->send(SessionOrder{std::move(plan), std::move(suffix), deadline}, 0);
+      co_await std::move(ordering);
     }
     std::vector<SessionResult> results;
     for (size_t i = 0; i < selected.size(); ++i) {
-      auto [error, result] = co_await setup.results->receive_until(core::kNever);
+      auto received_result = co_await setup.results->receive_until(core::kNever);
+      auto& [error, result] = received_result;
       if (error) break;
       results.push_back(std::move(result));
     }

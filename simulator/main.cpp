@@ -1,6 +1,8 @@
 // sflsim: the command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 #include "datasets/dataset.hpp"
 #include "simulator/bench_train.hpp"
+#include "simulator/run_scenario.hpp"
+#include "simulator/scenario_io.hpp"
 #include "simulator/train_central.hpp"
 
 #include <ATen/Parallel.h>
@@ -49,6 +51,19 @@ int run(int argc, char** argv) {
   train->add_flag("--no-augment", no_augment, "Disable random crop and flip");
   train->add_option("--csv", csv, "Write per-epoch metrics to this CSV file");
 
+  std::string scenario_path;
+  std::vector<std::string> overrides;
+  std::string out_dir = "results";
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario in virtual time and write its results");
+  run_cmd->add_option("scenario", scenario_path, "Scenario JSON file")->required();
+  run_cmd->add_option("--out", out_dir, "Directory for metrics.csv, clients.csv, summary.json, ...")
+      ->capture_default_str();
+  run_cmd->add_option("--set", overrides, "Override a scenario key: path=value (repeatable), e.g. clients.count=50");
+  CLI::App* validate = app.add_subcommand("validate", "Check a scenario file and print it with every default filled in");
+  validate->add_option("scenario", scenario_path, "Scenario JSON file")->required();
+  validate->add_option("--set", overrides, "Override a scenario key: path=value (repeatable)");
+  CLI::App* schema = app.add_subcommand("schema", "Print every scenario key with its type, default and meaning (Markdown)");
+
   sflsim::cli::TrainBenchmarkOptions bench_train_options;
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks; each prints JSON on stdout");
   bench->require_subcommand(1);
@@ -68,7 +83,22 @@ int run(int argc, char** argv) {
   }
   at::set_num_threads(threads);
 
-  if (train->parsed()) {
+  if (run_cmd->parsed() || validate->parsed()) {
+    const sflsim::cli::Scenario scenario = sflsim::cli::load_scenario(scenario_path, overrides);
+    const std::string resolved = sflsim::cli::resolved_json(scenario);
+    if (validate->parsed()) {
+      std::cout << resolved;
+      return 0;
+    }
+    sflsim::cli::RunOptions run_options;
+    run_options.out_dir = out_dir;
+    run_options.scenario_text = resolved;
+    const sflsim::cli::RunResult result = sflsim::cli::run_scenario(scenario, run_options);
+    std::printf("final test accuracy %.4f (best %.4f) after %.1f s of virtual time; results in %s/\n",
+                result.final_accuracy, result.best_accuracy, result.virtual_seconds, out_dir.c_str());
+  } else if (schema->parsed()) {
+    std::cout << sflsim::cli::schema_markdown();
+  } else if (train->parsed()) {
     central.data_dir = data_dir;
     central.csv = csv;
     central.augment = !no_augment;

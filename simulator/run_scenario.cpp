@@ -1,0 +1,229 @@
+#include "simulator/run_scenario.hpp"
+
+#include "simulator/progress.hpp"
+#include "simulator/world.hpp"
+#include "supernet/evaluate.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <boost/version.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace sflsim::cli {
+
+namespace {
+
+std::string fixed(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string seconds_text(core::SimDuration d) { return fixed(static_cast<double>(d.count()) * 1e-9, 9); }
+
+uint64_t fnv1a(const std::string& text) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
+  return hash;
+}
+
+struct MetricsRow {
+  server::RoundSummary summary;
+  client::TrafficCounters traffic;  // this round's
+  double energy_j = 0.0;
+};
+
+double total_energy(const World& world) {
+  double joules = 0.0;
+  for (const core::Device* d : world.devices) joules += d->energy().joules();
+  return joules;
+}
+
+}  // namespace
+
+void write_atomically(const std::filesystem::path& path, const std::string& contents) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(temporary.string() + ": cannot write");
+    out << contents;
+    if (!out.flush()) throw std::runtime_error(temporary.string() + ": write failed");
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  World world(scenario);
+  std::filesystem::create_directories(options.out_dir);
+  write_atomically(options.out_dir / "scenario.resolved.json", options.scenario_text);
+
+  std::vector<client::RoundRecord> records;
+  const client::RecordSink sink = [&records](const client::RoundRecord& r) { records.push_back(r); };
+  for (size_t c = 0; c < world.client_setups.size(); ++c) {
+    world.sim->spawn({"client" + std::to_string(c), world.client_entity(static_cast<int>(c)), false, true},
+                     [&world, &sink, c]() {
+                       return client::run_client(*world.sim, world.client_setups[c], world.client_states[c],
+                                                 world.traffic, sink);
+                     });
+    world.sim->spawn({"session" + std::to_string(c), core::EntityId{0}, true, false},
+                     [&world, c]() { return server::run_session(world.session_setups[c]); });
+  }
+
+  std::vector<MetricsRow> rows;
+  std::vector<double> wall_seconds;
+  ProgressBar bar("rounds", scenario.training.rounds);
+  const auto wall_start = std::chrono::steady_clock::now();
+  auto wall_last = wall_start;
+  client::TrafficCounters traffic_before;
+  double energy_before = 0.0;
+  double last_accuracy = 0.0;
+  RunResult result;
+
+  auto write_metrics = [&] {
+    std::ostringstream csv;
+    csv << "round,virtual_time_s,test_accuracy,test_loss,train_loss,bytes_up,bytes_down,bytes_activations,"
+           "bytes_gradients,bytes_weights,energy_j,clients_ok,clients_failed\n";
+    for (const MetricsRow& r : rows) {
+      const server::RoundSummary& s = r.summary;
+      csv << s.round << ',' << seconds_text(s.end.time_since_epoch()) << ','
+          << (s.evaluated ? fixed(s.test_accuracy, 6) : "") << ',' << (s.evaluated ? fixed(s.test_loss, 6) : "") << ','
+          << fixed(s.train_loss, 6) << ',' << r.traffic.up << ',' << r.traffic.down << ',' << r.traffic.activations
+          << ',' << r.traffic.gradients << ',' << r.traffic.weights << ',' << fixed(r.energy_j, 6) << ','
+          << s.clients_ok << ',' << s.clients_failed << '\n';
+    }
+    write_atomically(options.out_dir / "metrics.csv", csv.str());
+    std::ostringstream wall;
+    wall << "round,wall_s\n";
+    for (size_t i = 0; i < wall_seconds.size(); ++i) wall << i + 1 << ',' << fixed(wall_seconds[i], 3) << '\n';
+    write_atomically(options.out_dir / "wall.csv", wall.str());
+  };
+
+  server::CoordinatorSetup coordinator;
+  coordinator.supernet = world.net.get();
+  coordinator.orders = world.orders;
+  coordinator.results = world.results;
+  coordinator.selected = world.selected;
+  coordinator.assignment = [&world](int c) { return world.assignment(c); };
+  coordinator.rounds = scenario.training.rounds;
+  coordinator.timeout_factor = scenario.algorithm.timeout_factor;
+  coordinator.aggregation = {scenario.algorithm.temperature, scenario.algorithm.staleness_gamma};
+  coordinator.outage_round = [&scenario](int round) {
+    for (const ServerOutage& o : scenario.faults.server_outages) {
+      if (round >= o.start_round && round < o.start_round + o.rounds) return true;
+    }
+    return false;
+  };
+  coordinator.begin_outage = [&world](core::SimTime from, core::SimTime to) {
+    world.sim->add_outage(core::OutageWindow{core::EntityId{0}, core::TimeWindow{from, to}});
+  };
+  coordinator.eval_every = scenario.training.eval_every;
+  coordinator.evaluate = [&world](const supernet::Supernet& net) {
+    const supernet::Evaluation e = supernet::evaluate(net.extract(world.config), world.data.test);
+    return std::make_pair(e.accuracy, e.loss);
+  };
+  coordinator.on_round = [&](const server::RoundSummary& summary) {
+    MetricsRow row{summary, {}, 0.0};
+    row.traffic = {world.traffic.up - traffic_before.up, world.traffic.down - traffic_before.down,
+                   world.traffic.activations - traffic_before.activations,
+                   world.traffic.gradients - traffic_before.gradients, world.traffic.weights - traffic_before.weights};
+    traffic_before = world.traffic;
+    const double energy = total_energy(world);
+    row.energy_j = energy - energy_before;
+    energy_before = energy;
+    rows.push_back(row);
+    const auto now = std::chrono::steady_clock::now();
+    wall_seconds.push_back(std::chrono::duration<double>(now - wall_last).count());
+    wall_last = now;
+    if (summary.evaluated) {
+      last_accuracy = summary.test_accuracy;
+      result.best_accuracy = std::max(result.best_accuracy, summary.test_accuracy);
+    }
+    write_metrics();
+    if (options.progress) {
+      bar.update(summary.round, "acc " + fixed(last_accuracy, 4) + "  virtual " +
+                                    fixed(static_cast<double>(summary.end.time_since_epoch().count()) * 1e-9, 1) + " s");
+    }
+  };
+  world.sim->spawn({"coordinator", core::EntityId{0}, false, false},
+                   [&world, &coordinator]() { return server::run_coordinator(*world.sim, coordinator); });
+  const core::RunReport report = world.sim->run();
+  if (options.progress) bar.finish("acc " + fixed(last_accuracy, 4));
+  if (report.deadlock && rows.size() < static_cast<size_t>(scenario.training.rounds)) {
+    throw std::runtime_error("simulation deadlocked: " + report.deadlock->to_string());
+  }
+
+  // clients.csv: rows by (round, client); a selected client with no record crashed or never heard of the round.
+  std::map<std::pair<int, int>, const client::RoundRecord*> by_key;
+  for (const client::RoundRecord& r : records) by_key[{r.round, r.client}] = &r;
+  std::ostringstream csv;
+  csv << "round,client,tier,cut,width,samples,compute_s,transmit_s,idle_s,bytes,energy_j,outcome\n";
+  for (int round = 1; round <= scenario.training.rounds; ++round) {
+    std::vector<int> clients = world.selected[static_cast<size_t>(round)];
+    for (const auto& [key, record] : by_key) {
+      if (key.first == round && !std::binary_search(clients.begin(), clients.end(), key.second)) clients.push_back(key.second);
+    }
+    std::sort(clients.begin(), clients.end());
+    for (int c : clients) {
+      const auto it = by_key.find({round, c});
+      const ClientProfile& p = world.profiles[static_cast<size_t>(c)];
+      csv << round << ',' << c << ',' << scenario.clients.tiers[static_cast<size_t>(p.tier)].name << ',';
+      if (it == by_key.end()) {
+        bool crashed = false;
+        for (const Crash& crash : scenario.faults.crashes) crashed = crashed || crash.client == c;
+        csv << p.cut << ",1,0,0,0,0,0,0," << (crashed ? "crashed" : "timeout") << '\n';
+        continue;
+      }
+      const client::RoundRecord& r = *it->second;
+      csv << r.cut << ',' << fixed(r.width, 3) << ',' << r.samples << ',' << seconds_text(r.compute) << ','
+          << seconds_text(r.transmit) << ',' << seconds_text(r.idle) << ',' << r.bytes << ',' << fixed(r.energy_j, 6)
+          << ',' << client::to_string(r.outcome) << '\n';
+    }
+  }
+  write_atomically(options.out_dir / "clients.csv", csv.str());
+
+  result.final_accuracy = last_accuracy;
+  result.virtual_seconds = static_cast<double>(report.end.time_since_epoch().count()) * 1e-9;
+  nlohmann::json summary{{"scenario", scenario.name},
+                         {"scenario_hash", std::to_string(fnv1a(options.scenario_text))},
+                         {"rounds", rows.size()},
+                         {"final_accuracy", result.final_accuracy},
+                         {"best_accuracy", result.best_accuracy},
+                         {"virtual_time_s", result.virtual_seconds},
+                         {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count()},
+                         {"versions", {{"sflsim", "0.1.0"}, {"libtorch", TORCH_VERSION}, {"boost", BOOST_LIB_VERSION}}}};
+  int64_t up = 0, down = 0, activations = 0, gradients = 0, weights = 0;
+  double energy = 0.0;
+  for (const MetricsRow& r : rows) {
+    up += r.traffic.up;
+    down += r.traffic.down;
+    activations += r.traffic.activations;
+    gradients += r.traffic.gradients;
+    weights += r.traffic.weights;
+    energy += r.energy_j;
+  }
+  summary["totals"] = {{"bytes_up", up}, {"bytes_down", down}, {"bytes_activations", activations},
+                       {"bytes_gradients", gradients}, {"bytes_weights", weights}, {"energy_j", energy}};
+  if (scenario.training.target_accuracy > 0) {
+    summary["target_accuracy"] = scenario.training.target_accuracy;
+    summary["rounds_to_target"] = nullptr;
+    summary["virtual_time_to_target_s"] = nullptr;
+    for (const MetricsRow& r : rows) {
+      if (r.summary.evaluated && r.summary.test_accuracy >= scenario.training.target_accuracy) {
+        summary["rounds_to_target"] = r.summary.round;
+        summary["virtual_time_to_target_s"] = static_cast<double>(r.summary.end.time_since_epoch().count()) * 1e-9;
+        break;
+      }
+    }
+  }
+  write_atomically(options.out_dir / "summary.json", summary.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace sflsim::cli

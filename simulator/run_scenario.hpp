@@ -1,0 +1,34 @@
+#pragma once
+// `sflsim run`: builds the world of a scenario, runs it in virtual time, and
+// writes the results (all files atomically: written aside, then renamed):
+//   metrics.csv              one row per round (deterministic: no wall-clock figures)
+//   clients.csv              one row per client per round it took part in
+//   wall.csv                 wall-clock seconds per round (not deterministic)
+//   summary.json             final/best accuracy, time to target, totals, scenario hash, versions
+//   scenario.resolved.json   the scenario with every default filled in
+#include "simulator/scenario.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace sflsim::cli {
+
+struct RunOptions {
+  std::filesystem::path out_dir = "results";
+  std::string scenario_text;  // the resolved scenario, hashed into summary.json
+  bool progress = true;
+};
+
+struct RunResult {
+  double final_accuracy = 0.0;
+  double best_accuracy = 0.0;
+  double virtual_seconds = 0.0;
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// Writes `contents` to `path` through a temporary file and a rename, so a
+// reader never sees a half-written file and an interrupted run leaves the old one.
+void write_atomically(const std::filesystem::path& path, const std::string& contents);
+
+}  // namespace sflsim::cli

@@ -1,0 +1,63 @@
+#pragma once
+// The world a scenario describes, built and wired: data and its partition,
+// the supernet, one Simulation with the server's device and bottleneck
+// links, and per client a device, an uplink and a downlink, a cut and a
+// schedule of rounds. The runner owns one World per run.
+#include "client/client.hpp"
+#include "datasets/dataset.hpp"
+#include "server/split_server.hpp"
+#include "simulator/core/shared_bandwidth.hpp"
+#include "simulator/core/simulation.hpp"
+#include "simulator/scenario.hpp"
+#include "supernet/supernet.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace sflsim::cli {
+
+struct ClientProfile {
+  int tier = 0;
+  double memory_gb = 0;
+  int64_t flops_per_s = 0;
+  int64_t up_bps = 0;
+  int64_t down_bps = 0;
+  core::SimDuration latency{};
+  int cut = 1;
+};
+
+struct World {
+  explicit World(const Scenario& scenario);
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+  ~World();
+
+  const Scenario& scenario;
+  datasets::DatasetSplits data;
+  std::unique_ptr<supernet::Supernet> net;
+  supernet::SubnetConfig config;  // every client's subnet (SuperSFL: full width, depth L)
+  std::vector<std::vector<int64_t>> partition;
+  std::vector<ClientProfile> profiles;
+  std::vector<std::vector<int>> selected;  // by round, 1-based
+
+  std::unique_ptr<core::Simulation> sim;
+  core::EntityId server_entity{};
+  core::Device* server_device = nullptr;
+  core::SharedBandwidth* ingress = nullptr;
+  core::SharedBandwidth* egress = nullptr;
+  std::vector<core::Device*> devices;
+  std::vector<client::Uplink*> uplinks;
+  std::vector<client::Downlink*> downlinks;
+  std::vector<server::OrderLink*> orders;
+  server::ResultLink* results = nullptr;
+  std::vector<client::ClientSetup> client_setups;
+  std::vector<client::ClientState> client_states;
+  std::vector<server::SessionSetup> session_setups;
+  client::TrafficCounters traffic;
+
+  int64_t samples_per_round(int client) const;
+  server::ClientAssignment assignment(int client) const;
+  core::EntityId client_entity(int client) const { return core::EntityId{static_cast<uint64_t>(client) + 1}; }
+};
+
+}  // namespace sflsim::cli
