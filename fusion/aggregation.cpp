@@ -5,8 +5,8 @@
 namespace sflsim::fusion {
 
 double aggregation_weight(const ClientUpdate& update, const AggregationOptions& options) {
-  return static_cast<double>(update.samples) * std::exp(-update.mean_loss / options.temperature) *
-         std::pow(options.staleness_gamma, update.staleness);
+  const double performance = options.performance_weighting ? std::exp(-update.mean_loss / options.temperature) : 1.0;
+  return static_cast<double>(update.samples) * performance * std::pow(options.staleness_gamma, update.staleness);
 }
 
 void aggregate(supernet::Supernet& net, std::span<const ClientUpdate> updates, const AggregationOptions& options) {

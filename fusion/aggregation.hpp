@@ -13,6 +13,7 @@
 namespace sflsim::fusion {
 
 struct AggregationOptions {
+  bool performance_weighting = true;  // false: plain FedAvg weights n_i (as SFL-V1)
   double temperature = 1.0;      // tau of the performance factor
   double staleness_gamma = 0.5;  // 1 disables the staleness discount
 };

@@ -3,6 +3,7 @@
 #include "simulator/bench_train.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
+#include "simulator/world.hpp"
 #include "simulator/train_central.hpp"
 
 #include <ATen/Parallel.h>
@@ -87,6 +88,7 @@ int run(int argc, char** argv) {
     const sflsim::cli::Scenario scenario = sflsim::cli::load_scenario(scenario_path, overrides);
     const std::string resolved = sflsim::cli::resolved_json(scenario);
     if (validate->parsed()) {
+      const sflsim::cli::World world(scenario);  // loads the data and checks what needs it (cuts, client ids)
       std::cout << resolved;
       return 0;
     }

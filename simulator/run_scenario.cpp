@@ -61,6 +61,11 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   World world(scenario);
+  return run_world(world, options);
+}
+
+RunResult run_world(World& world, const RunOptions& options) {
+  const Scenario& scenario = world.scenario;
   std::filesystem::create_directories(options.out_dir);
   write_atomically(options.out_dir / "scenario.resolved.json", options.scenario_text);
 
@@ -113,7 +118,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   coordinator.assignment = [&world](int c) { return world.assignment(c); };
   coordinator.rounds = scenario.training.rounds;
   coordinator.timeout_factor = scenario.algorithm.timeout_factor;
-  coordinator.aggregation = {scenario.algorithm.temperature, scenario.algorithm.staleness_gamma};
+  coordinator.aggregation = {scenario.algorithm.performance_weights, scenario.algorithm.temperature,
+                             scenario.algorithm.staleness_gamma};
   coordinator.outage_round = [&scenario](int round) {
     for (const ServerOutage& o : scenario.faults.server_outages) {
       if (round >= o.start_round && round < o.start_round + o.rounds) return true;

@@ -25,7 +25,11 @@ struct RunResult {
   double virtual_seconds = 0.0;
 };
 
+struct World;
+
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+// The same on a world built by the caller (tests inspect it afterwards).
+RunResult run_world(World& world, const RunOptions& options);
 
 // Writes `contents` to `path` through a temporary file and a rename, so a
 // reader never sees a half-written file and an interrupted run leaves the old one.

@@ -74,6 +74,7 @@ struct AlgorithmOptions {
   CutOptions cut;
   std::string lambda = "bias-variance";
   double lambda_fixed = 0.5;
+  bool performance_weights = true;   // n_i * exp(-loss_i / tau); false = FedAvg's n_i
   double temperature = 1.0;          // aggregation performance factor tau
   double staleness_gamma = 0.5;
   double timeout_factor = 2.0;       // gradient deadline = factor x expected round trip

@@ -83,6 +83,7 @@ template <typename V> void describe(V& v, AlgorithmOptions& o) {
   v.choice("lambda", o.lambda, {"bias-variance", "fixed", "loss-only", "depth-only", "server-only", "local-only"},
            "TPGF weight of the server gradient");
   v.field("lambda_fixed", o.lambda_fixed, 0.0, 1.0, "lambda for the fixed policy");
+  v.field("performance_weights", o.performance_weights, "weight updates by n_i * exp(-loss_i / tau); false = by n_i only");
   v.field("temperature", o.temperature, 1e-6, 1e6, "tau of the aggregation performance factor exp(-loss/tau)");
   v.field("staleness_gamma", o.staleness_gamma, 0.0, 1.0, "discount per missed round of a deferred upload; 1 = none");
   v.field("timeout_factor", o.timeout_factor, 0.01, 1e6, "gradient deadline as a multiple of the expected round trip");
