@@ -1,6 +1,7 @@
 // sflsim: the command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 #include "datasets/dataset.hpp"
 #include "simulator/bench_train.hpp"
+#include "simulator/core/des_benchmark.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
 #include "simulator/world.hpp"
@@ -73,6 +74,14 @@ int run(int argc, char** argv) {
   bench_train->add_option("--widths", bench_train_options.widths, "Supernet width multipliers")
       ->capture_default_str();
   bench_train->add_option("--batch-size", bench_train_options.batch_size)->capture_default_str();
+  sflsim::core::DesBenchmarkOptions bench_des_options;
+  CLI::App* bench_des = bench->add_subcommand(
+      "des", "Discrete-event kernel: actors ping-ponging over links (events_per_s, bytes_per_actor)");
+  bench_des->add_option("--actors", bench_des_options.actors, "Actors (even)")->check(CLI::Range(2, 10000000))
+      ->capture_default_str();
+  bench_des->add_option("--messages", bench_des_options.messages, "Messages in total")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_des->add_option("--seed", bench_des_options.seed)->capture_default_str();
   bench_train->add_option("--seconds", bench_train_options.seconds_per_measurement, "Seconds per measurement")
       ->capture_default_str();
 
@@ -105,6 +114,8 @@ int run(int argc, char** argv) {
     central.csv = csv;
     central.augment = !no_augment;
     sflsim::cli::train_central(central);
+  } else if (bench_des->parsed()) {
+    std::cout << sflsim::core::to_json(sflsim::core::run_des_benchmark(bench_des_options)) << '\n';
   } else if (bench_train->parsed()) {
     std::cout << sflsim::cli::run_train_benchmark(bench_train_options) << '\n';
   }
