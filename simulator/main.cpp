@@ -2,6 +2,7 @@
 #include "datasets/dataset.hpp"
 #include "simulator/bench_train.hpp"
 #include "simulator/core/des_benchmark.hpp"
+#include "simulator/json_reader.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
 #include "simulator/world.hpp"
@@ -93,7 +94,7 @@ int run(int argc, char** argv) {
   }
   at::set_num_threads(threads);
 
-  if (run_cmd->parsed() || validate->parsed()) {
+  if (run_cmd->parsed() || validate->parsed()) try {
     const sflsim::cli::Scenario scenario = sflsim::cli::load_scenario(scenario_path, overrides);
     const std::string resolved = sflsim::cli::resolved_json(scenario);
     if (validate->parsed()) {
@@ -107,6 +108,12 @@ int run(int argc, char** argv) {
     const sflsim::cli::RunResult result = sflsim::cli::run_scenario(scenario, run_options);
     std::printf("final test accuracy %.4f (best %.4f) after %.1f s of virtual time; results in %s/\n",
                 result.final_accuracy, result.best_accuracy, result.virtual_seconds, out_dir.c_str());
+  } catch (const sflsim::cli::ScenarioError& e) {
+    // Checks made while building the world know the JSON path but not the file.
+    const std::string message = e.what();
+    const std::string generic = "scenario: ";
+    if (message.rfind(generic, 0) != 0) throw;
+    throw sflsim::cli::ScenarioError(scenario_path + ": " + message.substr(generic.size()));
   } else if (schema->parsed()) {
     std::cout << sflsim::cli::schema_markdown();
   } else if (train->parsed()) {

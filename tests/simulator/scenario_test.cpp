@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 using namespace sflsim::cli;
 
 TEST_CASE("a scenario maps onto the option structs and keeps defaults for absent keys", "[scenario]") {
@@ -56,4 +60,14 @@ TEST_CASE("the resolved scenario reads back to the same scenario", "[scenario]")
   const std::string schema = schema_markdown();
   CHECK(schema.find("| `clients.tiers[].network` |") != std::string::npos);
   CHECK(schema.find("| `faults.drop_probability` |") != std::string::npos);
+}
+
+TEST_CASE("the shipped scenarios parse and scenarios/SCHEMA.md is current", "[scenario]") {
+  for (const auto& entry : std::filesystem::directory_iterator("scenarios")) {
+    if (entry.path().extension() == ".json") CHECK_NOTHROW(load_scenario(entry.path()));
+  }
+  std::ifstream schema_file("scenarios/SCHEMA.md");
+  std::stringstream schema;
+  schema << schema_file.rdbuf();
+  CHECK(schema.str().find(schema_markdown()) != std::string::npos);  // regenerate with `sflsim schema`
 }
