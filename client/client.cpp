@@ -22,12 +22,6 @@ const char* to_string(Outcome outcome) {
   return "?";
 }
 
-int64_t weight_bytes(const supernet::SliceSet& slices) {
-  int64_t elements = 0;
-  for (const at::Tensor& t : slices.tensors) elements += t.numel();
-  return 4 * elements;
-}
-
 namespace {
 
 // The next `count` of this client's samples, reshuffling when its order runs out.

@@ -99,8 +99,7 @@ using RecordSink = std::function<void(const RoundRecord&)>;
 boost::asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
                                         TrafficCounters& traffic, const RecordSink& sink);
 
-// Declared wire sizes (fp32 tensors, int64 labels).
-int64_t weight_bytes(const supernet::SliceSet& slices);
-inline constexpr int64_t kLabelBytes = 8;
+using protocol::kLabelBytes;
+using protocol::weight_bytes;
 
 }  // namespace sflsim::client

@@ -5,6 +5,7 @@
 //   phase 3  one SGD step with  lambda * J^T dz + (1 - lambda) * dlc/dtheta  on the
 //            prefix, and the full dlc/dphi on the head.
 // Split in two calls because phase 2 happens in virtual time between them.
+#include "server/protocol.hpp"
 #include "supernet/subnet.hpp"
 
 #include <ATen/core/Tensor.h>
@@ -17,11 +18,7 @@ class SGD;
 
 namespace sflsim::client {
 
-struct OptimizerOptions {
-  double learning_rate = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
-};
+using protocol::OptimizerOptions;
 
 // A client's trainable copy of its prefix and local head, with one SGD
 // optimizer over both (momentum lives as long as this object: one round).

@@ -14,6 +14,21 @@
 
 namespace sflsim::protocol {
 
+// How both sides train in a round (SGD; a fresh optimizer per round).
+struct OptimizerOptions {
+  double learning_rate = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+};
+
+// Declared wire sizes: fp32 tensors (BatchNorm statistics included), int64 labels.
+inline int64_t weight_bytes(const supernet::SliceSet& slices) {
+  int64_t elements = 0;
+  for (const at::Tensor& t : slices.tensors) elements += t.numel();
+  return 4 * elements;
+}
+inline constexpr int64_t kLabelBytes = 8;
+
 // Server -> client at the start of a round: the subnet the client trains and
 // its current weights (client prefix units 1..cut, and the local head).
 struct RoundPlan {

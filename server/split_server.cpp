@@ -1,7 +1,5 @@
 #include "server/split_server.hpp"
 
-#include "client/client.hpp"
-
 #include <ATen/ATen.h>
 #include <torch/optim/sgd.h>
 
@@ -51,7 +49,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     result.round = round;
 
     const int64_t plan_bytes =
-        client::weight_bytes(order.plan.prefix->slices()) + client::weight_bytes(order.plan.head->slices());
+        protocol::weight_bytes(order.plan.prefix->slices()) + protocol::weight_bytes(order.plan.head->slices());
     // Operations are built before co_await: GCC 12 destroys non-trivial
     // temporaries of a co_await expression twice.
     auto sending_plan = setup.downlink->send(order.plan, plan_bytes);

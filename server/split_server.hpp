@@ -9,7 +9,6 @@
 // Virtual time: the suffix's forward + backward (3x forward FLOPs per sample)
 // is charged on the server Device; plans and gradients are charged by the
 // links. Aggregation and evaluation take no virtual time.
-#include "client/tpgf_step.hpp"
 #include "fusion/aggregation.hpp"
 #include "server/protocol.hpp"
 #include "simulator/core/device.hpp"
@@ -64,7 +63,7 @@ struct SessionSetup {
   Downlink* downlink = nullptr;
   OrderLink* orders = nullptr;
   ResultLink* results = nullptr;
-  client::OptimizerOptions optimizer;
+  protocol::OptimizerOptions optimizer;
   Traffic traffic;
 };
 
