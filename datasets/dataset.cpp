@@ -127,4 +127,42 @@ Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
   return out;
 }
 
+// Exact per-channel mean and population stddev of pixel/255, from histograms.
+void set_normalisation_from(ImageDataset& d) {
+  const int64_t n = d.images.size(0);
+  const int64_t c = d.images.size(1);
+  const int64_t plane = d.images.size(2) * d.images.size(3);
+  const uint8_t* p = d.images.data_ptr<uint8_t>();
+  d.mean.fill(0.0F);
+  d.stddev.fill(0.0F);
+  for (int64_t ch = 0; ch < c && ch < 3; ++ch) {
+    std::array<int64_t, 256> hist{};
+    for (int64_t i = 0; i < n; ++i) {
+      const uint8_t* q = p + (i * c + ch) * plane;
+      for (int64_t j = 0; j < plane; ++j) ++hist[q[j]];
+    }
+    const double count = static_cast<double>(n * plane);
+    if (count == 0) continue;
+    double sum = 0.0;
+    for (int v = 0; v < 256; ++v) sum += static_cast<double>(hist[static_cast<size_t>(v)]) * v;
+    const double mean = sum / count / 255.0;
+    double var = 0.0;
+    for (int v = 0; v < 256; ++v) {
+      const double dv = v / 255.0 - mean;
+      var += static_cast<double>(hist[static_cast<size_t>(v)]) * dv * dv;
+    }
+    var /= count;
+    d.mean[static_cast<size_t>(ch)] = static_cast<float>(mean);
+    // A constant channel would divide by zero in make_batch; keep it finite.
+    d.stddev[static_cast<size_t>(ch)] = static_cast<float>(var > 0 ? std::sqrt(var) : 1.0);
+  }
+}
+
+void set_normalisation_from_train(DatasetSplits& s) {
+  set_normalisation_from(s.train);
+  s.test.mean = s.train.mean;
+  s.test.stddev = s.train.stddev;
+}
+
+
 }  // namespace sflsim::datasets

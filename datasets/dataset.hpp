@@ -55,6 +55,12 @@ struct Batch {
   at::Tensor labels;  // int64 [B]
 };
 
+// Sets `data`'s mean/stddev to the exact per-channel statistics of its pixels.
+void set_normalisation_from(ImageDataset& data);
+// Sets both splits' mean/stddev to the exact per-channel statistics of the
+// training split (the test split is normalised with the training statistics).
+void set_normalisation_from_train(DatasetSplits& splits);
+
 // Gathers `indices` into a batch, normalises it, and (when `augment` is given)
 // applies random crop / flip with draws from `rng`: the same rng state gives the
 // same batch, byte for byte.

@@ -131,43 +131,6 @@ class ZReader {
   bool cut_short_ = false;
 };
 
-// Exact per-channel mean and population stddev of pixel/255, from histograms.
-void set_stats_from(ImageDataset& d) {
-  const int64_t n = d.images.size(0);
-  const int64_t c = d.images.size(1);
-  const int64_t plane = d.images.size(2) * d.images.size(3);
-  const uint8_t* p = d.images.data_ptr<uint8_t>();
-  d.mean.fill(0.0F);
-  d.stddev.fill(0.0F);
-  for (int64_t ch = 0; ch < c && ch < 3; ++ch) {
-    std::array<int64_t, 256> hist{};
-    for (int64_t i = 0; i < n; ++i) {
-      const uint8_t* q = p + (i * c + ch) * plane;
-      for (int64_t j = 0; j < plane; ++j) ++hist[q[j]];
-    }
-    const double count = static_cast<double>(n * plane);
-    if (count == 0) continue;
-    double sum = 0.0;
-    for (int v = 0; v < 256; ++v) sum += static_cast<double>(hist[static_cast<size_t>(v)]) * v;
-    const double mean = sum / count / 255.0;
-    double var = 0.0;
-    for (int v = 0; v < 256; ++v) {
-      const double dv = v / 255.0 - mean;
-      var += static_cast<double>(hist[static_cast<size_t>(v)]) * dv * dv;
-    }
-    var /= count;
-    d.mean[static_cast<size_t>(ch)] = static_cast<float>(mean);
-    // A constant channel would divide by zero in make_batch; keep it finite.
-    d.stddev[static_cast<size_t>(ch)] = static_cast<float>(var > 0 ? std::sqrt(var) : 1.0);
-  }
-}
-
-void share_train_stats(DatasetSplits& s) {
-  set_stats_from(s.train);
-  s.test.mean = s.train.mean;
-  s.test.stddev = s.train.stddev;
-}
-
 // dir/base.gz if present, else dir/base.
 fs::path find_idx_file(const fs::path& dir, const std::string& base) {
   std::error_code ec;
@@ -193,7 +156,7 @@ DatasetSplits load_idx_pair(const fs::path& dir, const std::string& name) {
                   std::to_string(s.train.width()) + " but test images are " +
                   std::to_string(s.test.height()) + "x" + std::to_string(s.test.width()));
   }
-  share_train_stats(s);
+  set_normalisation_from_train(s);
   return s;
 }
 
@@ -278,59 +241,6 @@ fs::path cifar_dir(const fs::path& dir, const char* probe, const char* sub) {
   return dir;
 }
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// Approximately standard normal from one 64-bit draw: the sum of four 16-bit
-// uniforms, centred and scaled to unit variance (Irwin-Hall, n = 4).
-double cheap_normal(std::mt19937_64& rng) {
-  const uint64_t r = rng();
-  double s = 0.0;
-  for (int i = 0; i < 4; ++i) s += (static_cast<double>((r >> (16 * i)) & 0xFFFF) + 0.5) / 65536.0;
-  return (s - 2.0) * 1.7320508075688772;  // var(sum) = 4/12 -> scale by sqrt(3)
-}
-
-ImageDataset synth_split(const SyntheticOptions& o, const std::vector<float>& templates,
-                         int64_t n, uint64_t stream_seed, std::string name) {
-  std::mt19937_64 rng(stream_seed);
-  const int64_t c = o.channels;
-  const int64_t h = o.height;
-  const int64_t w = o.width;
-  ImageDataset d;
-  d.name = std::move(name);
-  d.num_classes = o.num_classes;
-  d.images = at::empty({n, c, h, w}, at::kByte);
-  d.labels = at::empty({n}, at::kLong);
-  int64_t* lab = d.labels.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) lab[i] = i % o.num_classes;
-  shuffle_in_place(std::span<int64_t>(lab, static_cast<size_t>(n)), rng);
-  uint8_t* img = d.images.data_ptr<uint8_t>();
-  const auto shifts = static_cast<uint64_t>(2 * o.max_shift + 1);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t dy = static_cast<int64_t>(uniform_below(rng, shifts)) - o.max_shift;
-    const int64_t dx = static_cast<int64_t>(uniform_below(rng, shifts)) - o.max_shift;
-    const double contrast = 1.0 + o.brightness_jitter * cheap_normal(rng);
-    const float* t = templates.data() + lab[i] * c * h * w;
-    uint8_t* out = img + i * c * h * w;
-    for (int64_t ch = 0; ch < c; ++ch) {
-      for (int64_t y = 0; y < h; ++y) {
-        const int64_t sy = std::clamp<int64_t>(y - dy, 0, h - 1);
-        for (int64_t x = 0; x < w; ++x) {
-          const int64_t sx = std::clamp<int64_t>(x - dx, 0, w - 1);
-          const double base = t[(ch * h + sy) * w + sx];
-          const double v = 128.0 + (base - 128.0) * contrast + o.noise_stddev * cheap_normal(rng);
-          out[(ch * h + y) * w + x] = static_cast<uint8_t>(std::clamp(std::floor(v + 0.5), 0.0, 255.0));
-        }
-      }
-    }
-  }
-  return d;
-}
-
 }  // namespace
 
 fs::path default_data_root() { return "/usr/share/datasets"; }
@@ -413,7 +323,7 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
     }
     lab[i] = raw[i];
   }
-  set_stats_from(d);
+  set_normalisation_from(d);
   return d;
 }
 
@@ -429,7 +339,7 @@ DatasetSplits load_cifar10(const fs::path& dir) {
   DatasetSplits s;
   s.train = read_cifar_files(train, fmt, "cifar10/train");
   s.test = read_cifar_files({d / "test_batch.bin"}, fmt, "cifar10/test");
-  share_train_stats(s);
+  set_normalisation_from_train(s);
   return s;
 }
 
@@ -441,58 +351,7 @@ DatasetSplits load_cifar100(const fs::path& dir, Cifar100Labels labels) {
   DatasetSplits s;
   s.train = read_cifar_files({d / "train.bin"}, fmt, name + "/train");
   s.test = read_cifar_files({d / "test.bin"}, fmt, name + "/test");
-  share_train_stats(s);
-  return s;
-}
-
-DatasetSplits make_synthetic(const SyntheticOptions& o) {
-  if (o.num_classes < 1 || (o.channels != 1 && o.channels != 3) || o.height < 1 || o.width < 1 ||
-      o.train_size < 0 || o.test_size < 0 || o.blobs_per_class < 0 || o.max_shift < 0 ||
-      o.noise_stddev < 0 || o.brightness_jitter < 0) {
-    throw std::invalid_argument(
-        "make_synthetic: need num_classes >= 1, channels 1 or 3, positive height/width and "
-        "non-negative sizes, blobs, shift, noise and jitter");
-  }
-  const int64_t c = o.channels;
-  const int64_t h = o.height;
-  const int64_t w = o.width;
-  // Class templates: Gaussian bumps on mid-grey.
-  std::mt19937_64 trng(splitmix64(o.seed ^ 0x7465'6d70'6c61'7465ULL));  // "template"
-  std::vector<float> templates(static_cast<size_t>(o.num_classes * c * h * w), 128.0F);
-  const double side = static_cast<double>(std::min(h, w));
-  for (int k = 0; k < o.num_classes; ++k) {
-    std::vector<double> acc(static_cast<size_t>(c * h * w), 0.0);
-    for (int b = 0; b < o.blobs_per_class; ++b) {
-      const double cy = uniform01(trng) * static_cast<double>(h);
-      const double cx = uniform01(trng) * static_cast<double>(w);
-      const double sigma = (0.08 + 0.17 * uniform01(trng)) * side;
-      const double amp = (uniform01(trng) < 0.5 ? -1.0 : 1.0) * (60.0 + 60.0 * uniform01(trng));
-      std::array<double, 3> mix{1.0, 1.0, 1.0};
-      if (c == 3) {
-        for (auto& m : mix) m = 0.2 + 0.8 * uniform01(trng);
-      }
-      for (int64_t ch = 0; ch < c; ++ch) {
-        for (int64_t y = 0; y < h; ++y) {
-          for (int64_t x = 0; x < w; ++x) {
-            const double ry = (static_cast<double>(y) - cy) / sigma;
-            const double rx = (static_cast<double>(x) - cx) / sigma;
-            acc[static_cast<size_t>((ch * h + y) * w + x)] +=
-                amp * mix[static_cast<size_t>(ch)] * std::exp(-0.5 * (ry * ry + rx * rx));
-          }
-        }
-      }
-    }
-    float* t = templates.data() + int64_t{k} * c * h * w;
-    for (size_t j = 0; j < acc.size(); ++j) {
-      t[j] = static_cast<float>(std::clamp(128.0 + acc[j], 0.0, 255.0));
-    }
-  }
-  DatasetSplits s;
-  s.train = synth_split(o, templates, o.train_size, splitmix64(o.seed ^ 0x7472'6169'6eULL),
-                        "synthetic/train");
-  s.test = synth_split(o, templates, o.test_size, splitmix64(o.seed ^ 0x7465'7374ULL),
-                       "synthetic/test");
-  share_train_stats(s);
+  set_normalisation_from_train(s);
   return s;
 }
 
