@@ -131,6 +131,13 @@ class ZReader {
   bool cut_short_ = false;
 };
 
+void expect_magic(ZReader& reader, const fs::path& path, uint32_t expected, const char* kind) {
+  const uint32_t magic = reader.read_be32("the magic number");
+  if (magic != expected) {
+    fail(path, "bad magic number " + hex32(magic) + " (expected " + hex32(expected) + ": " + kind + ")");
+  }
+}
+
 // dir/base.gz if present, else dir/base.
 fs::path find_idx_file(const fs::path& dir, const std::string& base) {
   std::error_code ec;
@@ -260,11 +267,7 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
   d.num_classes = num_classes;
 
   ZReader im(images_path);
-  const uint32_t im_magic = im.read_be32("the magic number");
-  if (im_magic != 0x00000803U) {
-    fail(images_path, "bad magic number " + hex32(im_magic) +
-                          " (expected 0x00000803: an idx3 file of unsigned bytes)");
-  }
+  expect_magic(im, images_path, 0x00000803U, "an idx3 file of unsigned bytes");
   const uint32_t n = im.read_be32("the image count");
   const uint32_t h = im.read_be32("the row count");
   const uint32_t w = im.read_be32("the column count");
@@ -300,11 +303,7 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
   im.expect_end("the " + std::to_string(n) + " images");
 
   ZReader lb(labels_path);
-  const uint32_t lb_magic = lb.read_be32("the magic number");
-  if (lb_magic != 0x00000801U) {
-    fail(labels_path, "bad magic number " + hex32(lb_magic) +
-                          " (expected 0x00000801: an idx1 file of unsigned bytes)");
-  }
+  expect_magic(lb, labels_path, 0x00000801U, "an idx1 file of unsigned bytes");
   const uint32_t m = lb.read_be32("the label count");
   if (m != n) {
     fail(labels_path, "holds " + std::to_string(m) + " labels but " + quote(images_path) +

@@ -118,11 +118,23 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
   supernet::Supernet& net = *setup.supernet;
   const int unit_count = net.architecture().unit_count();
   SimDuration last_period{};
+  // Evaluates the supernet when the round is due for it, then reports the round.
+  const auto report = [&](RoundSummary& summary) {
+    if (summary.round % setup.eval_every == 0 || summary.round == setup.rounds) {
+      std::tie(summary.test_accuracy, summary.test_loss) = setup.evaluate(net);
+      summary.evaluated = true;
+    }
+    setup.on_round(summary);
+  };
   for (int round = 1; round <= setup.rounds; ++round) {
     const SimTime start = sim.now();
     const std::vector<int>& selected = setup.selected[static_cast<size_t>(round)];
+    std::vector<ClientAssignment> assignments;
     SimDuration longest{1};
-    for (int c : selected) longest = std::max(longest, setup.assignment(c).expected_round_time);
+    for (int c : selected) {
+      assignments.push_back(setup.assignment(c));
+      longest = std::max(longest, assignments.back().expected_round_time);
+    }
     const SimDuration period{static_cast<int64_t>(static_cast<double>(longest.count()) * setup.timeout_factor)};
 
     if (setup.outage_round && setup.outage_round(round)) {
@@ -137,19 +149,16 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
         summary.end = sim.now();
         summary.outage = true;
         summary.clients_failed = static_cast<int>(setup.selected[static_cast<size_t>(round)].size());
-        if (round % setup.eval_every == 0 || round == setup.rounds) {
-          std::tie(summary.test_accuracy, summary.test_loss) = setup.evaluate(net);
-          summary.evaluated = true;
-        }
-        setup.on_round(summary);
+        report(summary);
       }
       --round;
       continue;
     }
 
     const SimTime deadline = start + period;
-    for (int c : selected) {
-      const ClientAssignment a = setup.assignment(c);
+    for (size_t i = 0; i < selected.size(); ++i) {
+      const int c = selected[i];
+      const ClientAssignment& a = assignments[i];
       protocol::RoundPlan plan{round,
                                a.cut,
                                std::make_shared<supernet::BodyPart>(net.extract(a.config, 1, a.cut)),
@@ -195,11 +204,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     last_period = sim.now() - start;
     summary.end = sim.now();
     summary.train_loss = loss_batches > 0 ? loss_sum / static_cast<double>(loss_batches) : 0.0;
-    if (round % setup.eval_every == 0 || round == setup.rounds) {
-      std::tie(summary.test_accuracy, summary.test_loss) = setup.evaluate(net);
-      summary.evaluated = true;
-    }
-    setup.on_round(summary);
+    report(summary);
   }
 }
 

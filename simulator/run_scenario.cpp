@@ -166,31 +166,27 @@ RunResult run_world(World& world, const RunOptions& options) {
   }
 
   // clients.csv: rows by (round, client); a selected client with no record crashed or never heard of the round.
-  std::map<std::pair<int, int>, const client::RoundRecord*> by_key;
-  for (const client::RoundRecord& r : records) by_key[{r.round, r.client}] = &r;
+  std::map<std::pair<int, int>, const client::RoundRecord*> rows_by_key;
+  for (const client::RoundRecord& r : records) rows_by_key[{r.round, r.client}] = &r;
+  for (int round = 1; round <= scenario.training.rounds; ++round) {
+    for (int c : world.selected[static_cast<size_t>(round)]) rows_by_key.emplace(std::pair{round, c}, nullptr);
+  }
   std::ostringstream csv;
   csv << "round,client,tier,cut,width,samples,compute_s,transmit_s,idle_s,bytes,energy_j,outcome\n";
-  for (int round = 1; round <= scenario.training.rounds; ++round) {
-    std::vector<int> clients = world.selected[static_cast<size_t>(round)];
-    for (const auto& [key, record] : by_key) {
-      if (key.first == round && !std::binary_search(clients.begin(), clients.end(), key.second)) clients.push_back(key.second);
+  for (const auto& [key, record] : rows_by_key) {
+    const auto [round, c] = key;
+    const ClientProfile& p = world.profiles[static_cast<size_t>(c)];
+    csv << round << ',' << c << ',' << scenario.clients.tiers[static_cast<size_t>(p.tier)].name << ',';
+    if (record == nullptr) {
+      bool crashed = false;
+      for (const Crash& crash : scenario.faults.crashes) crashed = crashed || crash.client == c;
+      csv << p.cut << ",1,0,0,0,0,0,0," << (crashed ? "crashed" : "timeout") << '\n';
+      continue;
     }
-    std::sort(clients.begin(), clients.end());
-    for (int c : clients) {
-      const auto it = by_key.find({round, c});
-      const ClientProfile& p = world.profiles[static_cast<size_t>(c)];
-      csv << round << ',' << c << ',' << scenario.clients.tiers[static_cast<size_t>(p.tier)].name << ',';
-      if (it == by_key.end()) {
-        bool crashed = false;
-        for (const Crash& crash : scenario.faults.crashes) crashed = crashed || crash.client == c;
-        csv << p.cut << ",1,0,0,0,0,0,0," << (crashed ? "crashed" : "timeout") << '\n';
-        continue;
-      }
-      const client::RoundRecord& r = *it->second;
-      csv << r.cut << ',' << fixed(r.width, 3) << ',' << r.samples << ',' << seconds_text(r.compute) << ','
-          << seconds_text(r.transmit) << ',' << seconds_text(r.idle) << ',' << r.bytes << ',' << fixed(r.energy_j, 6)
-          << ',' << client::to_string(r.outcome) << '\n';
-    }
+    const client::RoundRecord& r = *record;
+    csv << r.cut << ',' << fixed(r.width, 3) << ',' << r.samples << ',' << seconds_text(r.compute) << ','
+        << seconds_text(r.transmit) << ',' << seconds_text(r.idle) << ',' << r.bytes << ',' << fixed(r.energy_j, 6)
+        << ',' << client::to_string(r.outcome) << '\n';
   }
   write_atomically(options.out_dir / "clients.csv", csv.str());
 
