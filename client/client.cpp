@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 
+#include <memory>
+#include <optional>
 #include <variant>
 
 namespace sflsim::client {
@@ -64,26 +66,44 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
   record.cut = job.cut;
   record.width = config.width[0];
   record.samples = job.samples;
-  double local_loss_sum = 0.0, server_loss_sum = 0.0;
-
+  // The arithmetic runs as a chain of tasks (forward, step, forward, ...)
+  // while the round goes on in virtual time; the losses it yields are summed
+  // by the tasks and read after the chain's end is waited for.
+  struct LossSums {
+    double local = 0.0;
+    double server = 0.0;
+  } sums;
+  const int units = arch.unit_count();
   FusedTrainer trainer(state.prefix, state.head, setup.optimizer);
+  core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
+
   for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
     const std::vector<int64_t> indices = next_samples(setup, state, batch_size);
-    const datasets::Batch batch =
-        datasets::make_batch(*setup.train, indices, setup.augment ? &augment : nullptr, &state.data_rng);
-    const FusedTrainer::Forward forward = trainer.forward(batch.images, batch.labels);
-    co_await setup.device->compute(forward_flops * batch_size);
-    state.losses.add_local(forward.local_loss);
-    local_loss_sum += forward.local_loss;
+    auto batch = std::make_shared<const datasets::Batch>(
+        datasets::make_batch(*setup.train, indices, setup.augment ? &augment : nullptr, &state.data_rng));
 
-    at::Tensor cut_gradient;
+    // Phase 1: prefix and local head.
+    protocol::Pending<at::Tensor> features;
+    features.ready = core::submit_work(
+        setup.work, [&trainer, &state, &sums, batch, previous = chain.last, out = features.value] {
+          previous.wait();
+          const FusedTrainer::Forward forward = trainer.forward(batch->images, batch->labels);
+          state.losses.add_local(forward.local_loss);
+          sums.local += forward.local_loss;
+          *out = forward.features;
+        });
+    chain.last = features.ready;
+    co_await setup.device->compute(forward_flops * batch_size);
+
+    // Phase 2: the server's gradient, if it comes in time.
+    std::optional<protocol::Pending<protocol::ServerStep>> server_step;
     if (job.with_server) {
       const int64_t bytes = batch_size * (activation_bytes + kLabelBytes);
       // The message is built into the operation before co_await: GCC 12 destroys
       // non-trivial temporaries of a co_await expression twice.
-      auto sending = setup.uplink->send(
-          protocol::Activations{job.round, record.batches, forward.features, batch.labels}, bytes);
+      auto sending =
+          setup.uplink->send(protocol::Activations{job.round, record.batches, features, batch->labels}, bytes);
       auto [sent] = co_await std::move(sending);
       if (!sent) {
         traffic.up += bytes;
@@ -96,20 +116,31 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
           if (late) break;
           const auto* gradient = std::get_if<protocol::CutGradient>(&message);
           if (gradient == nullptr || gradient->round != job.round || gradient->batch != record.batches) continue;
-          cut_gradient = gradient->gradient;
-          state.losses.add_server(gradient->loss);
-          server_loss_sum += gradient->loss;
+          server_step = gradient->step;
           record.bytes += batch_size * activation_bytes;
           ++record.gradients_received;
           break;
         }
       }
     }
-    const double lambda = setup.lambda(state.losses, job.cut, arch.unit_count(), cut_gradient.defined());
-    trainer.apply(lambda, cut_gradient);
+
+    // Phase 3: the fused step (lambda = 0 without a server gradient).
+    chain.last = core::submit_work(
+        setup.work, [&setup, &trainer, &state, &sums, server_step, units, cut = job.cut, previous = chain.last] {
+          previous.wait();
+          at::Tensor cut_gradient;
+          if (server_step) {
+            const protocol::ServerStep& step = server_step->get();
+            cut_gradient = step.cut_gradient;
+            state.losses.add_server(step.loss);
+            sums.server += step.loss;
+          }
+          trainer.apply(setup.lambda(state.losses, cut, units, cut_gradient.defined()), cut_gradient);
+        });
     co_await setup.device->compute(2 * forward_flops * batch_size);
     ++record.batches;
   }
+  chain.last.wait();  // rethrows a task's error
 
   const core::EnergyReading used = setup.device->energy() - energy_before;
   record.compute = used.busy_time(core::Activity::compute);
@@ -117,9 +148,9 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
   const SimDuration busy = record.compute + record.transmit + used.busy_time(core::Activity::receive);
   record.idle = std::max(SimDuration{0}, (sim.now() - start) - busy);
   record.energy_j = used.joules();
-  record.local_loss = record.batches > 0 ? local_loss_sum / static_cast<double>(record.batches) : 0.0;
+  record.local_loss = record.batches > 0 ? sums.local / static_cast<double>(record.batches) : 0.0;
   record.server_loss =
-      record.gradients_received > 0 ? server_loss_sum / static_cast<double>(record.gradients_received) : -1.0;
+      record.gradients_received > 0 ? sums.server / static_cast<double>(record.gradients_received) : -1.0;
   co_return record;
 }
 

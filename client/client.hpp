@@ -12,7 +12,8 @@
 //
 // Virtual time: compute is charged on the client's Device (forward = FLOPs
 // of prefix and head per sample, backward = 2x forward); transfers are
-// charged by the links. Errors are values at await points; nothing here
+// charged by the links. The tensor work of each phase runs on setup.work
+// while its virtual compute time is charged (see core/work_pool.hpp). Errors are values at await points; nothing here
 // branches on fault types beyond "the await failed".
 #include "client/tpgf_step.hpp"
 #include "datasets/dataset.hpp"
@@ -21,6 +22,7 @@
 #include "simulator/core/device.hpp"
 #include "simulator/core/link.hpp"
 #include "simulator/core/simulation.hpp"
+#include "simulator/core/work_pool.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -80,6 +82,7 @@ struct ClientSetup {
   OptimizerOptions optimizer;
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
+  core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
 };
 
 // Survives between rounds (and restarts after a crash).

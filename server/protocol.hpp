@@ -4,6 +4,7 @@
 // copied; tensors inside them are owned by the message until the receiver
 // takes them. Wire sizes are declared by the sender (see wire_bytes.hpp),
 // never derived from the in-memory tensors.
+#include "simulator/core/work_pool.hpp"
 #include "supernet/subnet.hpp"
 
 #include <ATen/core/Tensor.h>
@@ -41,20 +42,38 @@ struct RoundPlan {
   int64_t round_period_ns = 0;  // the server's estimate of one round's length (plan due dates)
 };
 
+// A value a task may still be computing (see core/work_pool.hpp): a message
+// can leave before its tensors are computed, because its wire size is
+// declared; the receiver's own task calls get(), which waits for them.
+template <typename T>
+struct Pending {
+  core::WorkTicket ready;
+  std::shared_ptr<T> value = std::make_shared<T>();
+  const T& get() const {
+    ready.wait();
+    return *value;
+  }
+};
+
 // Client -> server per mini-batch: cut-layer activations ("smashed data") and labels.
 struct Activations {
   int round = 0;
   int64_t batch = 0;
-  at::Tensor features;
+  Pending<at::Tensor> features;
   at::Tensor labels;
+};
+
+// What the server's step on one batch yields.
+struct ServerStep {
+  at::Tensor cut_gradient;
+  double loss = 0.0;
 };
 
 // Server -> client per mini-batch: the gradient at the cut and the server loss.
 struct CutGradient {
   int round = 0;
   int64_t batch = 0;
-  at::Tensor gradient;
-  double loss = 0.0;
+  Pending<ServerStep> step;
 };
 
 // Client -> server at round end (or at the next contact after an outage).

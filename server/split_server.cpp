@@ -16,20 +16,14 @@ using core::SimTime;
 namespace {
 
 // The server-side replica's training step on one batch of activations.
-struct SuffixStep {
-  at::Tensor cut_gradient;
-  double loss = 0.0;
-};
-
 // `batches_before` sets the BatchNorm momentum so running statistics are the
 // mean over the round's batches (as on the client side).
-SuffixStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer, const protocol::Activations& batch,
-                        int64_t batches_before) {
-  const at::Tensor features = batch.features.detach().requires_grad_(true);
+protocol::ServerStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer,
+                                  const at::Tensor& activations, const at::Tensor& labels, int64_t batches_before) {
+  const at::Tensor features = activations.detach().requires_grad_(true);
   optimizer.zero_grad();
   const double momentum = 1.0 / static_cast<double>(batches_before + 1);
-  const at::Tensor loss =
-      at::cross_entropy_loss(suffix.forward(features, supernet::Mode::train, momentum), batch.labels);
+  const at::Tensor loss = at::cross_entropy_loss(suffix.forward(features, supernet::Mode::train, momentum), labels);
   loss.backward();
   optimizer.step();
   return {features.grad(), loss.item<double>()};
@@ -67,6 +61,8 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     torch::optim::SGD optimizer(suffix.slices().parameters(), torch::optim::SGDOptions(setup.optimizer.learning_rate)
                                                                   .momentum(setup.optimizer.momentum)
                                                                   .weight_decay(setup.optimizer.weight_decay));
+    double loss_sum = 0.0;  // written by the step tasks
+    core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
     while (!result.upload) {
       auto received_message = co_await setup.uplink->receive_until(order.deadline);
       auto& [late, message] = received_message;
@@ -82,19 +78,30 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       auto* batch = std::get_if<protocol::Activations>(&message);
       if (batch == nullptr || batch->round != round) continue;  // from an earlier round
       const int64_t batch_size = batch->labels.size(0);
+      // The step runs as a task chained after this replica's previous one; the
+      // gradient message carries it unfinished (its size is declared).
+      protocol::Pending<protocol::ServerStep> step;
+      step.ready = core::submit_work(setup.work, [&suffix, &optimizer, &loss_sum, previous = chain.last,
+                                                  activations = batch->features, labels = batch->labels,
+                                                  batches_before = result.server_batches, out = step.value] {
+        previous.wait();
+        *out = train_suffix(suffix, optimizer, activations.get(), labels, batches_before);
+        loss_sum += out->loss;
+      });
+      chain.last = step.ready;
       co_await setup.device->compute(3 * suffix_flops * batch_size);
-      const SuffixStep step = train_suffix(suffix, optimizer, *batch, result.server_batches);
       ++result.server_batches;
       result.server_samples += batch_size;
-      result.server_loss_sum += step.loss;
       const int64_t bytes = batch_size * activation_bytes;
-      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch, step.cut_gradient, step.loss}, bytes);
+      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch, step}, bytes);
       auto [lost] = co_await std::move(sending);
       if (!lost) {
         *setup.traffic.down += bytes;
         *setup.traffic.gradients += bytes;
       }
     }
+    chain.last.wait();  // the replica's weights and losses are final; rethrows a task's error
+    result.server_loss_sum = loss_sum;
     if (result.server_batches > 0) result.suffix = order.suffix;
     auto reporting = setup.results->send(std::move(result), 0);
     co_await std::move(reporting);

@@ -14,6 +14,7 @@
 #include "simulator/core/device.hpp"
 #include "simulator/core/link.hpp"
 #include "simulator/core/simulation.hpp"
+#include "simulator/core/work_pool.hpp"
 #include "supernet/supernet.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -65,6 +66,7 @@ struct SessionSetup {
   ResultLink* results = nullptr;
   protocol::OptimizerOptions optimizer;
   Traffic traffic;
+  core::WorkPool* work = nullptr;  // runs the suffix steps; null = on the simulation thread
 };
 
 // One client's session: a daemon actor of the server entity.

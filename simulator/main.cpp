@@ -24,7 +24,9 @@ int run(int argc, char** argv) {
   CLI::App app{"sflsim: a discrete-event simulator of federated split learning with weight-sharing supernets"};
   app.require_subcommand(1);
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  app.add_option("--threads", threads, "LibTorch intra-op threads (default: number of cores)")
+  app.add_option("--threads", threads,
+                 "Threads (default: number of cores). run: clients' work spread over threads, each with one "
+                 "LibTorch thread, so results do not depend on it; train-central and bench: LibTorch intra-op threads")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
 
@@ -105,6 +107,11 @@ int run(int argc, char** argv) {
     sflsim::cli::RunOptions run_options;
     run_options.out_dir = out_dir;
     run_options.scenario_text = resolved;
+    // A run spreads clients over threads instead of splitting each operation:
+    // LibTorch's CPU kernels reduce in thread-count-dependent order, and
+    // --threads must not change the results.
+    at::set_num_threads(1);
+    run_options.threads = threads;
     const sflsim::cli::RunResult result = sflsim::cli::run_scenario(scenario, run_options);
     std::printf("final test accuracy %.4f (best %.4f) after %.1f s of virtual time; results in %s/\n",
                 result.final_accuracy, result.best_accuracy, result.virtual_seconds, out_dir.c_str());

@@ -60,7 +60,7 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-  World world(scenario);
+  World world(scenario, options.threads);
   return run_world(world, options);
 }
 
@@ -131,7 +131,13 @@ RunResult run_world(World& world, const RunOptions& options) {
   };
   coordinator.eval_every = scenario.training.eval_every;
   coordinator.evaluate = [&world](const supernet::Supernet& net) {
-    const supernet::Evaluation e = supernet::evaluate(net.extract(world.config), world.data.test);
+    const auto for_each_batch = [&world](int64_t count, const std::function<void(int64_t)>& body) {
+      std::vector<core::WorkTicket> tickets;
+      for (int64_t b = 0; b < count; ++b) tickets.push_back(core::submit_work(world.work.get(), [&body, b] { body(b); }));
+      for (core::WorkTicket& ticket : tickets) ticket.wait();
+    };
+    const supernet::Evaluation e =
+        supernet::evaluate(net.extract(world.config), world.data.test, 500, for_each_batch);
     return std::make_pair(e.accuracy, e.loss);
   };
   coordinator.on_round = [&](const server::RoundSummary& summary) {

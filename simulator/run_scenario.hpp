@@ -17,6 +17,7 @@ struct RunOptions {
   std::filesystem::path out_dir = "results";
   std::string scenario_text;  // the resolved scenario, hashed into summary.json
   bool progress = true;
+  int threads = 1;  // see World
 };
 
 struct RunResult {

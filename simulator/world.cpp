@@ -5,6 +5,8 @@
 #include "simulator/core/network_profiles.hpp"
 #include "simulator/json_reader.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -58,7 +60,7 @@ int allocate_cut(const Scenario& s, const supernet::Architecture& arch, const su
 }
 }  // namespace
 
-World::World(const Scenario& s) : scenario(s) {
+World::World(const Scenario& s, int threads) : scenario(s) {
   data = datasets::load_dataset(s.dataset.name, s.dataset.dir);
   if (s.dataset.train_fraction < 1.0) {
     const int64_t keep = std::max<int64_t>(
@@ -127,6 +129,9 @@ World::World(const Scenario& s) : scenario(s) {
   }
 
   // The simulation, its fault plan and its wiring.
+  // The simulation thread claims tasks no worker has started, so `threads`
+  // workers plus it keep every core busy while it waits.
+  if (threads > 1) work = std::make_unique<core::WorkPool>(threads, [] { at::set_num_threads(1); });
   sim = std::make_unique<core::Simulation>(s.seed);
   core::FaultPlan faults;
   faults.drop_probability = s.faults.drop_probability;
@@ -198,6 +203,7 @@ World::World(const Scenario& s) : scenario(s) {
     setup.augment = s.dataset.augment;
     setup.optimizer = optimizer;
     setup.lambda = lambda;
+    setup.work = work.get();
     client_setups.push_back(std::move(setup));
     client_states[static_cast<size_t>(c)].data_rng.seed(core::RngStream(s.seed, client_entity(c), "data").next_u64());
 
@@ -209,6 +215,7 @@ World::World(const Scenario& s) : scenario(s) {
     session.orders = orders.back();
     session.results = results;
     session.optimizer = optimizer;
+    session.work = work.get();
     session.traffic = {&traffic.down, &traffic.gradients, &traffic.weights};
     session_setups.push_back(session);
   }

@@ -8,6 +8,7 @@
 #include "server/split_server.hpp"
 #include "simulator/core/shared_bandwidth.hpp"
 #include "simulator/core/simulation.hpp"
+#include "simulator/core/work_pool.hpp"
 #include "simulator/scenario.hpp"
 #include "supernet/supernet.hpp"
 
@@ -27,7 +28,10 @@ struct ClientProfile {
 };
 
 struct World {
-  explicit World(const Scenario& scenario);
+  // `threads` run the tensor work of clients, server sessions and evaluation
+  // (each task on one thread with one LibTorch intra-op thread, so results do
+  // not depend on the count); 1 = all of it on the simulation thread.
+  explicit World(const Scenario& scenario, int threads = 1);
   World(const World&) = delete;
   World& operator=(const World&) = delete;
   ~World();
@@ -40,6 +44,7 @@ struct World {
   std::vector<ClientProfile> profiles;
   std::vector<std::vector<int>> selected;  // by round, 1-based
 
+  std::unique_ptr<core::WorkPool> work;  // outlives the simulation, whose actors may hold tickets
   std::unique_ptr<core::Simulation> sim;
   core::EntityId server_entity{};
   core::Device* server_device = nullptr;

@@ -1,0 +1,87 @@
+#pragma once
+// Real computation off the simulation thread, while virtual time is charged.
+//
+// Virtual time is charged, not measured, so an actor's arithmetic need not be
+// done when the actor moves on in virtual time: it is submitted as a task and
+// waited for only where a value decides what happens next in the simulation
+// (in sflsim: at a client's round end, before its upload). Tasks that depend
+// on earlier tasks wait for them first, so the tasks of many clients form
+// independent chains that the workers run side by side:
+//
+//   WorkTicket step = submit_work(pool, [=] { previous.wait(); ... });
+//   co_await device.compute(flops);  // virtual time, whatever the task costs
+//   ...
+//   step.wait();                     // the value is needed from here on
+//
+// Results do not depend on the number of workers as long as each task reads
+// only what its waited-for predecessors wrote: tasks run whole, each on one
+// thread. Costs no virtual time; wait() blocks in wall time only.
+// Errors: an exception thrown by a task is rethrown by every wait() on it.
+// Ownership: whatever a task captures by reference must outlive the task;
+// a WorkGuard waits for a chain's last task when the scope that owns the
+// captured state ends (a crashed actor's frame, for example).
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sflsim::core {
+
+// A shared handle to one submitted task (copies refer to the same task).
+class WorkTicket {
+ public:
+  WorkTicket() = default;  // already done
+
+  // Runs the task on this thread if no thread has started it; otherwise waits
+  // for it. Rethrows the task's exception. Safe from several threads at once.
+  void wait() const;
+  bool pending() const;
+
+ private:
+  friend class WorkPool;
+  struct Task;
+  explicit WorkTicket(std::shared_ptr<Task> task) : task_(std::move(task)) {}
+  std::shared_ptr<Task> task_;
+};
+
+// Waits (ignoring errors) for `last` when it goes out of scope.
+class WorkGuard {
+ public:
+  WorkGuard() = default;
+  WorkGuard(const WorkGuard&) = delete;
+  WorkGuard& operator=(const WorkGuard&) = delete;
+  ~WorkGuard();
+  WorkTicket last;
+};
+
+class WorkPool {
+ public:
+  // `workers` background threads; 0 runs every task on the thread that waits
+  // for it. `on_worker_start` runs once on each worker before its first task
+  // (to pin a math library's own thread count, for example).
+  explicit WorkPool(int workers, std::function<void()> on_worker_start = {});
+  ~WorkPool();  // lets the workers finish the queue, then joins them
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  int workers() const { return static_cast<int>(threads_.size()); }
+  WorkTicket submit(std::function<void()> task);
+
+ private:
+  void work(const std::function<void()>& on_start);
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::shared_ptr<WorkTicket::Task>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// submit() on `pool`, or, without a pool, a ticket whose wait() runs the task.
+WorkTicket submit_work(WorkPool* pool, std::function<void()> task);
+
+}  // namespace sflsim::core

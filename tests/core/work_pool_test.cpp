@@ -1,0 +1,82 @@
+#include "simulator/core/work_pool.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+
+using sflsim::core::submit_work;
+using sflsim::core::WorkPool;
+using sflsim::core::WorkTicket;
+
+TEST_CASE("work pool: every task runs exactly once and its result is visible after wait", "[work_pool]") {
+  for (int workers : {0, 1, 3}) {
+    WorkPool pool(workers);
+    std::vector<long> sums(200, 0);
+    std::vector<WorkTicket> tickets;
+    for (size_t i = 0; i < sums.size(); ++i) {
+      tickets.push_back(pool.submit([&sums, i] {
+        for (size_t k = 0; k <= i; ++k) sums[i] += static_cast<long>(k);
+      }));
+    }
+    for (size_t i = 0; i < sums.size(); ++i) {
+      tickets[i].wait();
+      CHECK(sums[i] == static_cast<long>(i * (i + 1) / 2));
+    }
+  }
+}
+
+TEST_CASE("work pool: without workers a task runs on the waiting thread, at the wait", "[work_pool]") {
+  WorkPool pool(0);
+  std::thread::id ran_on;
+  bool ran = false;
+  WorkTicket ticket = pool.submit([&] {
+    ran = true;
+    ran_on = std::this_thread::get_id();
+  });
+  CHECK_FALSE(ran);
+  ticket.wait();
+  CHECK(ran);
+  CHECK(ran_on == std::this_thread::get_id());
+  ticket.wait();  // a second wait returns at once
+  CHECK_FALSE(ticket.pending());
+}
+
+TEST_CASE("work pool: a task's exception is rethrown by wait", "[work_pool]") {
+  WorkPool pool(2);
+  WorkTicket ticket = pool.submit([] { throw std::runtime_error("bad batch"); });
+  CHECK_THROWS_WITH(ticket.wait(), "bad batch");
+  CHECK_THROWS_WITH(ticket.wait(), "bad batch");  // every waiter sees it
+  WorkTicket inline_ticket = submit_work(nullptr, [] { throw std::runtime_error("inline"); });
+  CHECK_THROWS_WITH(inline_ticket.wait(), "inline");
+}
+
+TEST_CASE("work pool: a guard waits for the last task of a chain when its scope ends", "[work_pool]") {
+  WorkPool pool(2);
+  std::vector<int> order;
+  {
+    sflsim::core::WorkGuard guard;
+    for (int i = 0; i < 50; ++i) {
+      const WorkTicket previous = guard.last;
+      guard.last = pool.submit([&order, previous, i] {
+        previous.wait();
+        if (i == 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        order.push_back(i);
+      });
+    }
+  }
+  std::vector<int> expected(50);
+  std::iota(expected.begin(), expected.end(), 0);
+  CHECK(order == expected);  // each task waited for its predecessor, the guard for all
+}
+
+TEST_CASE("work pool: workers run their start hook once each", "[work_pool]") {
+  std::atomic<int> started{0};
+  {
+    WorkPool pool(3, [&] { ++started; });
+    pool.submit([] {}).wait();
+  }
+  CHECK(started == 3);
+}
