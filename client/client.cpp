@@ -191,8 +191,7 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
         state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
         state.head = std::make_shared<supernet::LocalHead>(state.head->slices().clone(), state.head->cut());
         const int cut = state.prefix->last_unit();
-        const int64_t samples = state.pending ? state.pending->samples : static_cast<int64_t>(setup.indices.size());
-        const RoundTraining job{round, cut, samples, false};
+        const RoundTraining job{round, cut, state.samples_per_round, false};
         RoundRecord record = co_await train(sim, setup, state, traffic, job);
         record.outcome = Outcome::local_only;
         protocol::ModelUpload update = make_upload(state, record);
@@ -200,7 +199,8 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
         state.pending = std::move(update);
         sink(record);
       }
-      plan_due = next < rounds.size() ? sim.now() + period * (rounds[next] - round) : core::kNever;
+      // Due dates stay on the rounds' grid, however long the local training took.
+      plan_due = next < rounds.size() ? plan_due + period * (rounds[next] - round) : core::kNever;
       continue;
     }
     auto* plan = std::get_if<protocol::RoundPlan>(&message);
@@ -214,6 +214,7 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     }
     state.prefix = plan->prefix;
     state.head = plan->head;
+    state.samples_per_round = plan->samples;
     const RoundTraining job{plan->round, plan->cut, plan->samples, true};
     RoundRecord record = co_await train(sim, setup, state, traffic, job);
     record.bytes += bytes_before_round + weight_bytes(plan->prefix->slices()) + weight_bytes(plan->head->slices());
@@ -224,8 +225,12 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
                      : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
                                                                                 : Outcome::ok;
     sink(record);
-    // The next plan is due one period after this round's deadline per round in between.
-    plan_due = next < rounds.size() ? SimTime{SimDuration{plan->deadline_ns}} + period * (rounds[next] - plan->round)
+    // The next round starts by this round's deadline (one period later per
+    // round in between); its plan is due half a period after that, so a client
+    // that hears nothing (server outage, lost plan) trains locally within that
+    // round instead of noticing only when the next plan arrives.
+    plan_due = next < rounds.size() ? SimTime{SimDuration{plan->deadline_ns}} +
+                                          period * (rounds[next] - plan->round - 1) + period / 2
                                     : core::kNever;
   }
 }

@@ -91,6 +91,7 @@ struct ClientState {
   std::optional<protocol::ModelUpload> pending;  // deferred upload
   std::shared_ptr<supernet::BodyPart> prefix;    // the last model, for local-only rounds
   std::shared_ptr<supernet::LocalHead> head;
+  int64_t samples_per_round = 0;               // from the last plan, for local-only rounds
   std::mt19937_64 data_rng;
   std::vector<int64_t> order;  // shuffled sample order, consumed from `cursor`
   size_t cursor = 0;

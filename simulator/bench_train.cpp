@@ -33,13 +33,14 @@ std::string run_train_benchmark(const TrainBenchmarkOptions& options) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(1);
   std::vector<at::Tensor> inputs, labels;
   for (int i = 0; i < 4; ++i) {
-    inputs.push_back(at::randn({options.batch_size, 3, options.image_size, options.image_size}, generator));
+    inputs.push_back(at::randn({options.batch_size, options.channels, options.image_size, options.image_size}, generator));
     labels.push_back(at::randint(10, {options.batch_size}, generator));
   }
   for (double width : options.widths) {
     supernet::SupernetOptions net_options;
     net_options.width_multiplier = width;
     net_options.image_height = net_options.image_width = options.image_size;
+    net_options.in_channels = options.channels;
     const supernet::Supernet net(net_options);
     const supernet::SubnetConfig config = net.architecture().full_config();
 
@@ -73,7 +74,7 @@ std::string run_train_benchmark(const TrainBenchmarkOptions& options) {
   }
   const nlohmann::json report{{"benchmark", "train"},
                               {"batch_size", options.batch_size},
-                              {"image", {3, options.image_size, options.image_size}},
+                              {"image", {options.channels, options.image_size, options.image_size}},
                               {"threads", at::get_num_threads()},
                               {"results", results}};
   return report.dump(2);

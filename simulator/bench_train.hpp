@@ -11,6 +11,7 @@ struct TrainBenchmarkOptions {
   int batch_size = 32;
   double seconds_per_measurement = 8.0;
   int image_size = 32;  // CIFAR shape: 3 x 32 x 32, 10 classes
+  int channels = 3;     // 1 x 28 x 28 for the Fashion-MNIST scenarios
 };
 
 // Runs the benchmark and returns it as JSON (one object per width).

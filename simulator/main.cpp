@@ -77,6 +77,12 @@ int run(int argc, char** argv) {
   bench_train->add_option("--widths", bench_train_options.widths, "Supernet width multipliers")
       ->capture_default_str();
   bench_train->add_option("--batch-size", bench_train_options.batch_size)->capture_default_str();
+  bench_train->add_option("--image-size", bench_train_options.image_size, "Image height and width")
+      ->check(CLI::Range(8, 512))
+      ->capture_default_str();
+  bench_train->add_option("--channels", bench_train_options.channels, "Image channels (1 for Fashion-MNIST)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   sflsim::core::DesBenchmarkOptions bench_des_options;
   CLI::App* bench_des = bench->add_subcommand(
       "des", "Discrete-event kernel: actors ping-ponging over links (events_per_s, bytes_per_actor)");
