@@ -48,16 +48,27 @@ struct RoundTraining {
   bool with_server = true;
 };
 
+// Times and energy of a round from `since` (taken when it began) to now.
+void measure_round(core::Simulation& sim, const ClientSetup& setup, const core::EnergyReading& since,
+                   SimTime started, RoundRecord& record) {
+  const core::EnergyReading used = setup.device->energy() - since;
+  record.compute = used.busy_time(core::Activity::compute);
+  record.transmit = used.busy_time(core::Activity::transmit);
+  const SimDuration busy = record.compute + record.transmit + used.busy_time(core::Activity::receive);
+  record.idle = std::max(SimDuration{0}, (sim.now() - started) - busy);
+  record.energy_j = used.joules();
+}
+
 // Trains `samples` samples on the client's model; returns the round's record
 // (outcome left to the caller).
 asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
                                    TrafficCounters& traffic, const RoundTraining& job) {
   const supernet::Architecture& arch = *state.prefix->slices().architecture;
   const supernet::SubnetConfig& config = state.prefix->config();
-  const int64_t activation_bytes = arch.activation_bytes(config, job.cut);
-  const int64_t forward_flops = arch.forward_flops(config, 1, job.cut) + arch.head_forward_flops(config, job.cut);
-  const core::EnergyReading energy_before = setup.device->energy();
-  const SimTime start = sim.now();
+  const bool split = job.cut < arch.unit_count();
+  const int64_t activation_bytes = split ? arch.activation_bytes(config, job.cut) : 0;
+  const int64_t forward_flops =
+      arch.forward_flops(config, 1, job.cut) + (state.head ? arch.head_forward_flops(config, job.cut) : 0);
   const datasets::AugmentOptions augment;
 
   RoundRecord record;
@@ -98,7 +109,7 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
 
     // Phase 2: the server's gradient, if it comes in time.
     std::optional<protocol::Pending<protocol::ServerStep>> server_step;
-    if (job.with_server) {
+    if (job.with_server && split) {
       const int64_t bytes = batch_size * (activation_bytes + kLabelBytes);
       // The message is built into the operation before co_await: GCC 12 destroys
       // non-trivial temporaries of a co_await expression twice.
@@ -142,12 +153,6 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
   }
   chain.last.wait();  // rethrows a task's error
 
-  const core::EnergyReading used = setup.device->energy() - energy_before;
-  record.compute = used.busy_time(core::Activity::compute);
-  record.transmit = used.busy_time(core::Activity::transmit);
-  const SimDuration busy = record.compute + record.transmit + used.busy_time(core::Activity::receive);
-  record.idle = std::max(SimDuration{0}, (sim.now() - start) - busy);
-  record.energy_j = used.joules();
   record.local_loss = record.batches > 0 ? sums.local / static_cast<double>(record.batches) : 0.0;
   record.server_loss =
       record.gradients_received > 0 ? sums.server / static_cast<double>(record.gradients_received) : -1.0;
@@ -162,7 +167,7 @@ protocol::ModelUpload make_upload(const ClientState& state, const RoundRecord& r
 // Sends an upload; returns whether it went through.
 asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic, const protocol::ModelUpload& message,
                              int64_t& bytes_counter) {
-  const int64_t bytes = weight_bytes(message.prefix->slices()) + weight_bytes(message.head->slices());
+  const int64_t bytes = protocol::model_bytes(message.prefix, message.head);
   auto sending = setup.uplink->send(message, bytes);
   auto [failed] = co_await std::move(sending);
   if (failed) co_return false;
@@ -186,13 +191,16 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     if (missed) {
       // No plan by its due date: keep training the last model with the local head.
       const int round = rounds[next++];
-      if (state.prefix) {
+      if (state.prefix && setup.train_when_cut_off) {
         // Train a copy, so a late plan's weights are never mixed with local-only training.
         state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
-        state.head = std::make_shared<supernet::LocalHead>(state.head->slices().clone(), state.head->cut());
+        if (state.head) state.head = std::make_shared<supernet::LocalHead>(state.head->slices().clone(), state.head->cut());
         const int cut = state.prefix->last_unit();
         const RoundTraining job{round, cut, state.samples_per_round, false};
+        const core::EnergyReading energy_before = setup.device->energy();
+        const SimTime started = sim.now();
         RoundRecord record = co_await train(sim, setup, state, traffic, job);
+        measure_round(sim, setup, energy_before, started, record);
         record.outcome = Outcome::local_only;
         protocol::ModelUpload update = make_upload(state, record);
         if (state.pending) update.round_trained = state.pending->round_trained;  // staleness counts from the oldest
@@ -208,6 +216,9 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     while (next < rounds.size() && rounds[next] <= plan->round) ++next;
     period = SimDuration{plan->round_period_ns};
 
+    // The round as the device lives it: any deferred upload, training, and the upload.
+    const core::EnergyReading energy_before = setup.device->energy();
+    const SimTime started = sim.now();
     int64_t bytes_before_round = 0;
     if (state.pending) {
       if (co_await upload(setup, traffic, *state.pending, bytes_before_round)) state.pending.reset();
@@ -217,11 +228,14 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     state.samples_per_round = plan->samples;
     const RoundTraining job{plan->round, plan->cut, plan->samples, true};
     RoundRecord record = co_await train(sim, setup, state, traffic, job);
-    record.bytes += bytes_before_round + weight_bytes(plan->prefix->slices()) + weight_bytes(plan->head->slices());
+    record.bytes += bytes_before_round + protocol::model_bytes(plan->prefix, plan->head);
     const protocol::ModelUpload update = make_upload(state, record);
     const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
-    if (!uploaded) state.pending = update;
-    record.outcome = record.gradients_received == 0 ? Outcome::local_only
+    if (!uploaded && setup.defer_uploads) state.pending = update;
+    measure_round(sim, setup, energy_before, started, record);
+    const bool split = plan->cut < plan->prefix->slices().architecture->unit_count();
+    record.outcome = !split ? (uploaded ? Outcome::ok : Outcome::timeout)
+                     : record.gradients_received == 0 ? (state.head ? Outcome::local_only : Outcome::timeout)
                      : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
                                                                                 : Outcome::ok;
     sink(record);

@@ -83,6 +83,8 @@ struct ClientSetup {
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
   core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
+  bool train_when_cut_off = true;        // no plan by its due date: train the last model locally
+  bool defer_uploads = true;             // an upload that fails is kept for the next contact
 };
 
 // Survives between rounds (and restarts after a crash).

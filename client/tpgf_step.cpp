@@ -9,7 +9,9 @@ FusedTrainer::FusedTrainer(std::shared_ptr<supernet::BodyPart> prefix, std::shar
                            const OptimizerOptions& options)
     : prefix_(std::move(prefix)), head_(std::move(head)) {
   std::vector<at::Tensor> parameters = prefix_->slices().parameters();
-  for (const at::Tensor& p : head_->slices().parameters()) parameters.push_back(p);
+  if (head_) {
+    for (const at::Tensor& p : head_->slices().parameters()) parameters.push_back(p);
+  }
   optimizer_ = std::make_unique<torch::optim::SGD>(
       parameters,
       torch::optim::SGDOptions(options.learning_rate).momentum(options.momentum).weight_decay(options.weight_decay));
@@ -22,6 +24,12 @@ FusedTrainer::Forward FusedTrainer::forward(const at::Tensor& images, const at::
   // batches (momentum 1/(k+1)); averaged over clients at aggregation, they
   // estimate the global statistics even after a few local steps.
   features_ = prefix_->forward(images, supernet::Mode::train, 1.0 / static_cast<double>(++batches_));
+  if (whole_model()) {
+    // The prefix is the whole network (FedAvg, HeteroFL): its output is the logits.
+    whole_loss_ = at::cross_entropy_loss(features_, labels);
+    return {at::Tensor(), whole_loss_.item<double>()};
+  }
+  if (!head_) return {features_.detach(), 0.0};  // SFL: no local loss
   const at::Tensor pooled = features_.mean({2, 3});
   const std::vector<at::Tensor>& head = head_->slices().tensors;
   // The head learns from lc alone; the encoder's share of lc is scaled by
@@ -33,6 +41,21 @@ FusedTrainer::Forward FusedTrainer::forward(const at::Tensor& images, const at::
 
 void FusedTrainer::apply(double lambda, const at::Tensor& cut_gradient) {
   optimizer_->zero_grad();
+  if (whole_model()) {
+    whole_loss_.backward();
+    optimizer_->step();
+    features_ = whole_loss_ = at::Tensor();
+    return;
+  }
+  if (!head_) {
+    // SFL: the prefix learns from the server's gradient only; none came, no step.
+    if (cut_gradient.defined()) {
+      features_.backward(cut_gradient);
+      optimizer_->step();
+    }
+    features_ = at::Tensor();
+    return;
+  }
   at::Tensor surrogate = head_loss_;
   if (cut_gradient.defined() && lambda > 0.0) {
     // d/dtheta of <z, dz> is J^T dz: the server's gradient backpropagated through the prefix.

@@ -22,6 +22,9 @@ using protocol::OptimizerOptions;
 
 // A client's trainable copy of its prefix and local head, with one SGD
 // optimizer over both (momentum lives as long as this object: one round).
+// Without a head (the SFL baselines) the prefix learns from the server's
+// gradient alone; a prefix that is the whole network (FedAvg, HeteroFL)
+// learns from its own cross-entropy.
 class FusedTrainer {
  public:
   FusedTrainer(std::shared_ptr<supernet::BodyPart> prefix, std::shared_ptr<supernet::LocalHead> head,
@@ -39,6 +42,8 @@ class FusedTrainer {
 
   const std::shared_ptr<supernet::BodyPart>& prefix() const { return prefix_; }
   const std::shared_ptr<supernet::LocalHead>& head() const { return head_; }
+  // The prefix ends with the classifier: trained on its own loss, no server and no head.
+  bool whole_model() const { return prefix_->last_unit() == prefix_->slices().architecture->unit_count(); }
 
  private:
   std::shared_ptr<supernet::BodyPart> prefix_;
@@ -47,6 +52,7 @@ class FusedTrainer {
   at::Tensor features_;
   at::Tensor head_loss_;     // CE through the head's own weights (head gradient)
   at::Tensor encoder_loss_;  // CE through detached head weights (encoder gradient)
+  at::Tensor whole_loss_;    // CE of the whole network's logits
   int64_t batches_ = 0;
 };
 

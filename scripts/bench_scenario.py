@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Throughput of one `sflsim run`: wall seconds per round, samples trained per
 wall second, and the ratio to the plain LibTorch loop (`sflsim bench train`)
 on the same subnet shape, with the same thread count. Prints JSON.

@@ -29,6 +29,11 @@ inline int64_t weight_bytes(const supernet::SliceSet& slices) {
   return 4 * elements;
 }
 inline constexpr int64_t kLabelBytes = 8;
+// A client model on the wire: prefix plus local head (none in the baselines).
+inline int64_t model_bytes(const std::shared_ptr<supernet::BodyPart>& prefix,
+                           const std::shared_ptr<supernet::LocalHead>& head) {
+  return weight_bytes(prefix->slices()) + (head ? weight_bytes(head->slices()) : 0);
+}
 
 // Server -> client at the start of a round: the subnet the client trains and
 // its current weights (client prefix units 1..cut, and the local head).

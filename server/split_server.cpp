@@ -31,6 +31,15 @@ protocol::ServerStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD&
 
 }  // namespace
 
+ServerModel::ServerModel(std::shared_ptr<supernet::BodyPart> part, const protocol::OptimizerOptions& options)
+    : suffix(std::move(part)),
+      optimizer(std::make_unique<torch::optim::SGD>(suffix->slices().parameters(),
+                                                    torch::optim::SGDOptions(options.learning_rate)
+                                                        .momentum(options.momentum)
+                                                        .weight_decay(options.weight_decay))) {}
+
+ServerModel::~ServerModel() = default;
+
 asio::awaitable<void> run_session(const SessionSetup& setup) {
   while (true) {
     auto received_order = co_await setup.orders->receive_until(core::kNever);
@@ -43,7 +52,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     result.round = round;
 
     const int64_t plan_bytes =
-        protocol::weight_bytes(order.plan.prefix->slices()) + protocol::weight_bytes(order.plan.head->slices());
+        protocol::model_bytes(order.plan.prefix, order.plan.head);
     // Operations are built before co_await: GCC 12 destroys non-trivial
     // temporaries of a co_await expression twice.
     auto sending_plan = setup.downlink->send(order.plan, plan_bytes);
@@ -54,13 +63,11 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       *setup.traffic.weights += plan_bytes;
     }
 
-    supernet::BodyPart& suffix = *order.suffix;
-    const supernet::Architecture& arch = *suffix.slices().architecture;
-    const int64_t suffix_flops = arch.forward_flops(suffix.config(), cut + 1, arch.unit_count());
-    const int64_t activation_bytes = arch.activation_bytes(suffix.config(), cut);
-    torch::optim::SGD optimizer(suffix.slices().parameters(), torch::optim::SGDOptions(setup.optimizer.learning_rate)
-                                                                  .momentum(setup.optimizer.momentum)
-                                                                  .weight_decay(setup.optimizer.weight_decay));
+    ServerModel* model = order.server_model.get();  // null: the client trains the whole model, sends no batch
+    const supernet::Architecture& arch = *order.plan.prefix->slices().architecture;
+    const supernet::SubnetConfig& config = order.plan.prefix->config();
+    const int64_t suffix_flops = model ? arch.forward_flops(config, cut + 1, arch.unit_count()) : 0;
+    const int64_t activation_bytes = model ? arch.activation_bytes(config, cut) : 0;
     double loss_sum = 0.0;  // written by the step tasks
     core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
     while (!result.upload) {
@@ -76,19 +83,20 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
         continue;
       }
       auto* batch = std::get_if<protocol::Activations>(&message);
-      if (batch == nullptr || batch->round != round) continue;  // from an earlier round
+      if (batch == nullptr || batch->round != round || model == nullptr) continue;  // from an earlier round
       const int64_t batch_size = batch->labels.size(0);
-      // The step runs as a task chained after this replica's previous one; the
-      // gradient message carries it unfinished (its size is declared).
+      // The step runs as a task chained after the server model's previous one;
+      // the gradient message carries it unfinished (its size is declared).
       protocol::Pending<protocol::ServerStep> step;
-      step.ready = core::submit_work(setup.work, [&suffix, &optimizer, &loss_sum, previous = chain.last,
+      step.ready = core::submit_work(setup.work, [model, &loss_sum, previous = model->last_step,
                                                   activations = batch->features, labels = batch->labels,
-                                                  batches_before = result.server_batches, out = step.value] {
+                                                  batches_before = model->batches, out = step.value] {
         previous.wait();
-        *out = train_suffix(suffix, optimizer, activations.get(), labels, batches_before);
+        *out = train_suffix(*model->suffix, *model->optimizer, activations.get(), labels, batches_before);
         loss_sum += out->loss;
       });
-      chain.last = step.ready;
+      model->last_step = chain.last = step.ready;
+      ++model->batches;
       co_await setup.device->compute(3 * suffix_flops * batch_size);
       ++result.server_batches;
       result.server_samples += batch_size;
@@ -102,7 +110,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     }
     chain.last.wait();  // the replica's weights and losses are final; rethrows a task's error
     result.server_loss_sum = loss_sum;
-    if (result.server_batches > 0) result.suffix = order.suffix;
+    if (result.server_batches > 0) result.suffix = model->suffix;
     auto reporting = setup.results->send(std::move(result), 0);
     co_await std::move(reporting);
   }
@@ -115,7 +123,8 @@ fusion::ClientUpdate update_from(const protocol::ModelUpload& upload, int round)
   update.samples = upload.samples;
   update.mean_loss = upload.mean_server_loss >= 0 ? upload.mean_server_loss : upload.mean_local_loss;
   update.staleness = round - upload.round_trained;
-  update.slices = {&upload.prefix->slices(), &upload.head->slices()};
+  update.slices = {&upload.prefix->slices()};
+  if (upload.head) update.slices.push_back(&upload.head->slices());
   return update;
 }
 
@@ -163,18 +172,29 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     }
 
     const SimTime deadline = start + period;
+    std::shared_ptr<ServerModel> shared;  // SFL-V2's one server model for the round
     for (size_t i = 0; i < selected.size(); ++i) {
       const int c = selected[i];
       const ClientAssignment& a = assignments[i];
       protocol::RoundPlan plan{round,
                                a.cut,
                                std::make_shared<supernet::BodyPart>(net.extract(a.config, 1, a.cut)),
-                               std::make_shared<supernet::LocalHead>(net.extract_head(a.config, a.cut)),
+                               a.local_head ? std::make_shared<supernet::LocalHead>(net.extract_head(a.config, a.cut))
+                                            : nullptr,
                                a.samples,
                                deadline.time_since_epoch().count(),
                                period.count()};
-      auto suffix = std::make_shared<supernet::BodyPart>(net.extract(a.config, a.cut + 1, unit_count));
-      auto ordering = setup.orders[static_cast<size_t>(c)]->send(SessionOrder{std::move(plan), std::move(suffix), deadline}, 0);
+      std::shared_ptr<ServerModel> model;
+      if (a.cut < unit_count) {
+        if (setup.shared_server_model && shared) {
+          model = shared;
+        } else {
+          model = std::make_shared<ServerModel>(
+              std::make_shared<supernet::BodyPart>(net.extract(a.config, a.cut + 1, unit_count)), setup.optimizer);
+          if (setup.shared_server_model) shared = model;
+        }
+      }
+      auto ordering = setup.orders[static_cast<size_t>(c)]->send(SessionOrder{std::move(plan), std::move(model), deadline}, 0);
       co_await std::move(ordering);
     }
     std::vector<SessionResult> results;
@@ -189,13 +209,17 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     RoundSummary summary;
     summary.round = round;
     std::vector<fusion::ClientUpdate> updates;
-    double loss_sum = 0.0;
-    int64_t loss_batches = 0;
+    double loss_sum = 0.0, local_loss_sum = 0.0;
+    int64_t loss_batches = 0, local_samples = 0;
     for (const SessionResult& r : results) {
+      if (r.upload) {
+        local_loss_sum += r.upload->mean_local_loss * static_cast<double>(r.upload->samples);
+        local_samples += r.upload->samples;
+      }
       for (const protocol::ModelUpload& stale : r.stale_uploads) updates.push_back(update_from(stale, round));
       fusion::ClientUpdate update;
       if (r.upload) update = update_from(*r.upload, round);
-      if (r.suffix) {
+      if (r.suffix && !setup.shared_server_model) {
         update.slices.push_back(&r.suffix->slices());
         if (!r.upload) {
           update.samples = r.server_samples;
@@ -208,9 +232,17 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
       ++(r.upload ? summary.clients_ok : summary.clients_failed);
     }
     fusion::aggregate(net, updates, setup.aggregation);
+    if (shared && shared->batches > 0) {
+      // SFL-V2: the one server model replaces the supernet's suffix (not averaged).
+      shared->last_step.wait();
+      const supernet::Contribution replace{&shared->suffix->slices(), 1.0};
+      net.write_back(std::span(&replace, 1));
+    }
     last_period = sim.now() - start;
     summary.end = sim.now();
-    summary.train_loss = loss_batches > 0 ? loss_sum / static_cast<double>(loss_batches) : 0.0;
+    summary.train_loss = loss_batches > 0   ? loss_sum / static_cast<double>(loss_batches)
+                         : local_samples > 0 ? local_loss_sum / static_cast<double>(local_samples)
+                                             : 0.0;
     report(summary);
   }
 }

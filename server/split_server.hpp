@@ -23,15 +23,35 @@
 #include <optional>
 #include <vector>
 
+namespace torch::optim {
+class SGD;
+}
+
 namespace sflsim::server {
 
 using Uplink = core::Link<protocol::ClientToServer>;
 using Downlink = core::Link<protocol::ServerToClient>;
 
+// The server-side model a session trains for one round: a replica per client
+// (SuperSFL, SFL-V1) or one model every session shares (SFL-V2), with its
+// optimizer and the chain of its steps, which run in the order the server
+// receives the batches (see core/work_pool.hpp).
+struct ServerModel {
+  ServerModel(std::shared_ptr<supernet::BodyPart> suffix, const protocol::OptimizerOptions& options);
+  ~ServerModel();
+  ServerModel(const ServerModel&) = delete;
+  ServerModel& operator=(const ServerModel&) = delete;
+
+  std::shared_ptr<supernet::BodyPart> suffix;
+  std::unique_ptr<torch::optim::SGD> optimizer;
+  core::WorkTicket last_step;
+  int64_t batches = 0;  // steps so far this round: BatchNorm momentum 1/(k+1)
+};
+
 // Coordinator -> session (an in-process mailbox: no wire cost).
 struct SessionOrder {
   protocol::RoundPlan plan;
-  std::shared_ptr<supernet::BodyPart> suffix;  // the client's server-side replica for this round
+  std::shared_ptr<ServerModel> server_model;  // null when the client trains the whole model
   core::SimTime deadline{};
 };
 
@@ -42,7 +62,7 @@ struct SessionResult {
   bool plan_delivered = false;
   std::optional<protocol::ModelUpload> upload;  // this round's upload, if it came in time
   std::vector<protocol::ModelUpload> stale_uploads;
-  std::shared_ptr<supernet::BodyPart> suffix;   // the trained replica (null if it saw no batch)
+  std::shared_ptr<supernet::BodyPart> suffix;   // the trained server model (null if it saw no batch)
   int64_t server_batches = 0;
   int64_t server_samples = 0;
   double server_loss_sum = 0.0;
@@ -64,7 +84,6 @@ struct SessionSetup {
   Downlink* downlink = nullptr;
   OrderLink* orders = nullptr;
   ResultLink* results = nullptr;
-  protocol::OptimizerOptions optimizer;
   Traffic traffic;
   core::WorkPool* work = nullptr;  // runs the suffix steps; null = on the simulation thread
 };
@@ -88,7 +107,8 @@ struct RoundSummary {
 // Everything the coordinator decides per client per round, provided by the runner.
 struct ClientAssignment {
   supernet::SubnetConfig config;
-  int cut = 1;
+  int cut = 1;            // == L: the whole model on the client, no server side
+  bool local_head = true;  // SuperSFL's local classifier in the plan
   int64_t samples = 0;
   core::SimDuration expected_round_time{};  // at nominal speeds, without contention
 };
@@ -102,6 +122,8 @@ struct CoordinatorSetup {
   int rounds = 1;
   double timeout_factor = 2.0;
   fusion::AggregationOptions aggregation;
+  protocol::OptimizerOptions optimizer;  // of the server-side models
+  bool shared_server_model = false;      // SFL-V2: one server model for all clients, not averaged
   std::function<bool(int round)> outage_round;  // server unreachable for the whole round
   std::function<void(core::SimTime from, core::SimTime to)> begin_outage;
   int eval_every = 1;

@@ -5,6 +5,7 @@
 #include "simulator/json_reader.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
+#include "simulator/sweep.hpp"
 #include "simulator/world.hpp"
 #include "simulator/train_central.hpp"
 
@@ -67,6 +68,15 @@ int run(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "Check a scenario file and print it with every default filled in");
   validate->add_option("scenario", scenario_path, "Scenario JSON file")->required();
   validate->add_option("--set", overrides, "Override a scenario key: path=value (repeatable)");
+  std::string sweep_path;
+  std::string sweep_out = "sweep";
+  bool sweep_quiet = false;
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run every cell of a sweep (a base scenario and axes over scenario keys); rerunning skips finished cells");
+  sweep->add_option("sweep", sweep_path, "Sweep JSON file: {\"base\": FILE, \"set\": {...}, \"axes\": [{\"path\", \"values\"}]}")
+      ->required();
+  sweep->add_option("--out", sweep_out, "Directory for sweep.csv and one directory per cell")->capture_default_str();
+  sweep->add_flag("--no-progress", sweep_quiet, "Only the one line per cell, no per-round bar");
   CLI::App* schema = app.add_subcommand("schema", "Print every scenario key with its type, default and meaning (Markdown)");
 
   sflsim::cli::TrainBenchmarkOptions bench_train_options;
@@ -127,6 +137,15 @@ int run(int argc, char** argv) {
     const std::string generic = "scenario: ";
     if (message.rfind(generic, 0) != 0) throw;
     throw sflsim::cli::ScenarioError(scenario_path + ": " + message.substr(generic.size()));
+  } else if (sweep->parsed()) {
+    sflsim::cli::SweepOptions sweep_options;
+    sweep_options.out_dir = sweep_out;
+    sweep_options.threads = threads;
+    sweep_options.progress = !sweep_quiet;
+    at::set_num_threads(1);  // as for run: results must not depend on --threads
+    const sflsim::cli::SweepResult result = sflsim::cli::run_sweep(sweep_path, sweep_options);
+    std::printf("%d cells: %d run, %d finished earlier; table in %s/sweep.csv\n", result.cells, result.ran,
+                result.skipped, sweep_out.c_str());
   } else if (schema->parsed()) {
     std::cout << sflsim::cli::schema_markdown();
   } else if (train->parsed()) {

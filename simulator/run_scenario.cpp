@@ -118,8 +118,11 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.assignment = [&world](int c) { return world.assignment(c); };
   coordinator.rounds = scenario.training.rounds;
   coordinator.timeout_factor = scenario.algorithm.timeout_factor;
-  coordinator.aggregation = {scenario.algorithm.performance_weights, scenario.algorithm.temperature,
-                             scenario.algorithm.staleness_gamma};
+  // The baselines average by sample count (FedAvg); only SuperSFL weights by performance.
+  coordinator.aggregation = {scenario.algorithm.name == "supersfl" && scenario.algorithm.performance_weights,
+                             scenario.algorithm.temperature, scenario.algorithm.staleness_gamma};
+  coordinator.optimizer = {scenario.training.learning_rate, scenario.training.momentum, scenario.training.weight_decay};
+  coordinator.shared_server_model = scenario.algorithm.name == "sfl-v2";
   coordinator.outage_round = [&scenario](int round) {
     for (const ServerOutage& o : scenario.faults.server_outages) {
       if (round >= o.start_round && round < o.start_round + o.rounds) return true;
@@ -136,8 +139,12 @@ RunResult run_world(World& world, const RunOptions& options) {
       for (int64_t b = 0; b < count; ++b) tickets.push_back(core::submit_work(world.work.get(), [&body, b] { body(b); }));
       for (core::WorkTicket& ticket : tickets) ticket.wait();
     };
-    const supernet::Evaluation e =
-        supernet::evaluate(net.extract(world.config), world.data.test, 500, for_each_batch);
+    supernet::BodyPart whole = net.extract(world.config);
+    // HeteroFL's static BatchNorm (sBN): running statistics averaged over
+    // subnets of different widths do not fit the widest one, so they are
+    // re-estimated on a few training batches before each evaluation.
+    if (!world.calibration_batches.empty()) supernet::recalibrate_batchnorm(whole, world.calibration_batches);
+    const supernet::Evaluation e = supernet::evaluate(whole, world.data.test, 500, for_each_batch);
     return std::make_pair(e.accuracy, e.loss);
   };
   coordinator.on_round = [&](const server::RoundSummary& summary) {
@@ -199,6 +206,8 @@ RunResult run_world(World& world, const RunOptions& options) {
   result.final_accuracy = last_accuracy;
   result.virtual_seconds = static_cast<double>(report.end.time_since_epoch().count()) * 1e-9;
   nlohmann::json summary{{"scenario", scenario.name},
+                         {"algorithm", scenario.algorithm.name},
+                         {"clients_excluded", world.excluded_clients},
                          {"scenario_hash", std::to_string(fnv1a(options.scenario_text))},
                          {"rounds", rows.size()},
                          {"final_accuracy", result.final_accuracy},

@@ -51,6 +51,7 @@ struct DeviceTier {
 struct ClientOptions {
   int count = 20;
   double participation = 1.0;        // fraction of clients selected each round
+  std::string network = "per-tier";  // or one profile name for every client
   std::vector<DeviceTier> tiers{DeviceTier{}};
 };
 
@@ -78,6 +79,7 @@ struct AlgorithmOptions {
   double temperature = 1.0;          // aggregation performance factor tau
   double staleness_gamma = 0.5;
   double timeout_factor = 2.0;       // gradient deadline = factor x expected round trip
+  bool include_excluded = false;     // baselines: train clients whose memory cannot hold their part anyway
 };
 
 struct ServerOutage {

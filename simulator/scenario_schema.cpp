@@ -57,6 +57,8 @@ template <typename V> void describe(V& v, DeviceTier& o) {
 template <typename V> void describe(V& v, ClientOptions& o) {
   v.field("count", o.count, 1, 1000000, "number of clients");
   v.field("participation", o.participation, 1e-6, 1.0, "fraction of clients selected each round");
+  v.choice("network", o.network, {"per-tier", "3g", "4g", "5g", "wifi", "lan"},
+           "network profile of every client, overriding the tiers' (a sweep axis); per-tier = as each tier says");
   v.array("tiers", o.tiers, "device tiers (list of objects with the keys below)",
           [](auto& sub, DeviceTier& t) { describe(sub, t); });
 }
@@ -78,7 +80,8 @@ template <typename V> void describe(V& v, CutOptions& o) {
 }
 
 template <typename V> void describe(V& v, AlgorithmOptions& o) {
-  v.choice("name", o.name, {"supersfl"}, "training algorithm");
+  v.choice("name", o.name, {"supersfl", "sfl-v1", "sfl-v2", "fedavg", "heterofl"},
+           "training algorithm; the baselines use the same supernet (see README: Algorithms)");
   v.object("cut", o.cut, "cut-depth allocation", [](auto& sub, CutOptions& c) { describe(sub, c); });
   v.choice("lambda", o.lambda, {"bias-variance", "fixed", "loss-only", "depth-only", "server-only", "local-only"},
            "TPGF weight of the server gradient");
@@ -87,6 +90,8 @@ template <typename V> void describe(V& v, AlgorithmOptions& o) {
   v.field("temperature", o.temperature, 1e-6, 1e6, "tau of the aggregation performance factor exp(-loss/tau)");
   v.field("staleness_gamma", o.staleness_gamma, 0.0, 1.0, "discount per missed round of a deferred upload; 1 = none");
   v.field("timeout_factor", o.timeout_factor, 0.01, 1e6, "gradient deadline as a multiple of the expected round trip");
+  v.field("include_excluded", o.include_excluded,
+          "sfl-v1/v2, fedavg: also train clients whose memory cannot hold their part (they are excluded by default)");
 }
 
 template <typename V> void describe(V& v, ServerOutage& o) {

@@ -2,6 +2,7 @@
 
 #include "datasets/loaders.hpp"
 #include "datasets/partition.hpp"
+#include "datasets/random.hpp"
 #include "simulator/core/network_profiles.hpp"
 #include "simulator/json_reader.hpp"
 
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 
 namespace sflsim::cli {
 
@@ -58,6 +61,41 @@ int allocate_cut(const Scenario& s, const supernet::Architecture& arch, const su
   const int d = static_cast<int>(std::floor(cut.alpha * p.memory_gb)) + static_cast<int>(std::floor(cut.beta * rank));
   return std::clamp(d, 1, deepest);
 }
+
+// Each client's part under the scenario's algorithm: subnet, cut, local head, memory.
+void assign_parts(const Scenario& s, const supernet::Architecture& arch, const supernet::SubnetConfig& whole,
+                  core::SimDuration latency_min, core::SimDuration latency_max, std::vector<ClientProfile>& profiles) {
+  const std::string& name = s.algorithm.name;
+  const bool whole_model = name == "fedavg" || name == "heterofl";
+  const bool split_baseline = name == "sfl-v1" || name == "sfl-v2";
+  double largest_memory = 0.0;
+  for (const ClientProfile& p : profiles) largest_memory = std::max(largest_memory, p.memory_gb);
+  for (ClientProfile& p : profiles) {
+    p.config = whole;
+    p.local_head = name == "supersfl";
+    if (name == "heterofl") {
+      // HeteroFL's width levels 1, 1/2, 1/4, 1/8: the widest whose share of the
+      // largest device's memory this device has.
+      double level = 1.0;
+      while (level > 0.125 && p.memory_gb < level * largest_memory) level /= 2;
+      p.config.width.fill(level);
+    }
+    if (whole_model) {
+      p.cut = arch.unit_count();
+    } else if (split_baseline) {
+      Scenario fixed = s;
+      fixed.algorithm.cut.policy = "fixed";
+      p.cut = allocate_cut(fixed, arch, whole, p, latency_min, latency_max);
+    } else {
+      p.cut = allocate_cut(s, arch, whole, p, latency_min, latency_max);
+    }
+    p.memory_needed = arch.training_memory_bytes(p.config, 1, p.cut, s.training.batch_size);
+    // SuperSFL's cut rule and HeteroFL's width levels already follow memory;
+    // SFL and FedAvg exclude the devices their one shape does not fit.
+    const bool fits = static_cast<double>(p.memory_needed) <= p.memory_gb * 1e9;
+    p.excluded = (split_baseline || name == "fedavg") && !fits && !s.algorithm.include_excluded;
+  }
+}
 }  // namespace
 
 World::World(const Scenario& s, int threads) : scenario(s) {
@@ -104,25 +142,48 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     }
     const DeviceTier& t = s.clients.tiers[static_cast<size_t>(tier)];
     core::RngStream rng(s.seed, client_entity(c), "network");
-    const core::ClientNetwork network = core::draw_client_network(core::network_profile(t.network), rng);
+    const core::ClientNetwork network = core::draw_client_network(core::network_profile(s.clients.network == "per-tier" ? t.network : s.clients.network), rng);
     profiles[static_cast<size_t>(c)] = {tier, t.memory_gb, static_cast<int64_t>(t.gflops * 1e9), network.up_bps,
                                         network.down_bps, network.latency, 1};
   }
   auto [fastest, slowest] = std::minmax_element(profiles.begin(), profiles.end(),
                                                 [](const auto& a, const auto& b) { return a.latency < b.latency; });
   const core::SimDuration latency_min = fastest->latency, latency_max = slowest->latency;
-  for (ClientProfile& p : profiles) p.cut = allocate_cut(s, net->architecture(), config, p, latency_min, latency_max);
+  assign_parts(s, net->architecture(), config, latency_min, latency_max, profiles);
+  if (s.algorithm.name == "heterofl") {
+    // The first 512 training samples of a seeded shuffle, in 4 batches.
+    std::vector<int64_t> order(static_cast<size_t>(data.train.size()));
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::mt19937_64 shuffle_rng(core::RngStream(s.seed, kServer, "calibration").next_u64());
+    datasets::shuffle_in_place(std::span<int64_t>(order), shuffle_rng);
+    const int64_t per_batch = 128;
+    for (int64_t b = 0; b < 4 && (b + 1) * per_batch <= data.train.size(); ++b) {
+      const auto indices = std::span<const int64_t>(order).subspan(static_cast<size_t>(b * per_batch), per_batch);
+      calibration_batches.push_back(datasets::make_batch(data.train, indices, nullptr, nullptr).images);
+    }
+  }
+  std::vector<int> eligible;
+  for (int c = 0; c < s.clients.count; ++c) {
+    if (!profiles[static_cast<size_t>(c)].excluded) eligible.push_back(c);
+  }
+  excluded_clients = n - static_cast<int>(eligible.size());
+  if (eligible.empty()) {
+    throw ScenarioError("scenario: $.clients.tiers: no client has the memory for its " + s.algorithm.name +
+                        " part (" + std::to_string(profiles[0].memory_needed / 1000000) +
+                        " MB needed); give the tiers more memory_gb or set algorithm.include_excluded");
+  }
 
   // Who takes part in which round: a partial shuffle per round from the server's stream.
-  const int per_round = std::max(1, static_cast<int>(std::llround(s.clients.participation * n)));
+  const int pool = static_cast<int>(eligible.size());
+  const int per_round = std::max(1, static_cast<int>(std::llround(s.clients.participation * pool)));
   selected.resize(static_cast<size_t>(s.training.rounds) + 1);
   core::RngStream selection(s.seed, kServer, "selection");
-  std::vector<int> everyone(static_cast<size_t>(n));
+  std::vector<int> everyone;
   for (int r = 1; r <= s.training.rounds; ++r) {
-    for (int c = 0; c < n; ++c) everyone[static_cast<size_t>(c)] = c;
+    everyone = eligible;
     for (int k = 0; k < per_round; ++k) {
       std::swap(everyone[static_cast<size_t>(k)],
-                everyone[static_cast<size_t>(k) + selection.uniform_below(static_cast<uint64_t>(n - k))]);
+                everyone[static_cast<size_t>(k) + selection.uniform_below(static_cast<uint64_t>(pool - k))]);
     }
     selected[static_cast<size_t>(r)].assign(everyone.begin(), everyone.begin() + per_round);
     std::sort(selected[static_cast<size_t>(r)].begin(), selected[static_cast<size_t>(r)].end());
@@ -204,6 +265,10 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     setup.optimizer = optimizer;
     setup.lambda = lambda;
     setup.work = work.get();
+    // SuperSFL's local classifier lets a cut-off client keep training and
+    // upload later; a baseline client without one simply misses the round.
+    setup.train_when_cut_off = p.local_head || p.cut == net->architecture().unit_count();
+    setup.defer_uploads = s.algorithm.name == "supersfl";
     client_setups.push_back(std::move(setup));
     client_states[static_cast<size_t>(c)].data_rng.seed(core::RngStream(s.seed, client_entity(c), "data").next_u64());
 
@@ -214,7 +279,6 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     session.downlink = downlinks.back();
     session.orders = orders.back();
     session.results = results;
-    session.optimizer = optimizer;
     session.work = work.get();
     session.traffic = {&traffic.down, &traffic.gradients, &traffic.weights};
     session_setups.push_back(session);
@@ -223,11 +287,12 @@ World::World(const Scenario& s, int threads) : scenario(s) {
   for (int c = 0; c < n; ++c) {
     const ClientProfile& p = profiles[static_cast<size_t>(c)];
     const supernet::Architecture& arch = net->architecture();
+    if (p.cut == arch.unit_count()) continue;  // the whole model on the device: no server gradient to wait for
     const int64_t batch = s.training.batch_size;
-    const double up = static_cast<double>(batch * (arch.activation_bytes(config, p.cut) + client::kLabelBytes) * 8) /
+    const double up = static_cast<double>(batch * (arch.activation_bytes(p.config, p.cut) + client::kLabelBytes) * 8) /
                       static_cast<double>(p.up_bps);
-    const double down = static_cast<double>(batch * arch.activation_bytes(config, p.cut) * 8) / static_cast<double>(p.down_bps);
-    const double server = static_cast<double>(3 * batch * arch.forward_flops(config, p.cut + 1, arch.unit_count())) /
+    const double down = static_cast<double>(batch * arch.activation_bytes(p.config, p.cut) * 8) / static_cast<double>(p.down_bps);
+    const double server = static_cast<double>(3 * batch * arch.forward_flops(p.config, p.cut + 1, arch.unit_count())) /
                           (s.server.gflops * 1e9);
     const double rtt = up + down + server + 2e-9 * static_cast<double>(p.latency.count());
     client_setups[static_cast<size_t>(c)].gradient_timeout = seconds(s.algorithm.timeout_factor * rtt);
@@ -249,23 +314,29 @@ server::ClientAssignment World::assignment(int client) const {
   const ClientProfile& p = profiles[static_cast<size_t>(client)];
   const supernet::Architecture& arch = net->architecture();
   server::ClientAssignment a;
-  a.config = config;
+  a.config = p.config;
   a.cut = p.cut;
+  a.local_head = p.local_head;
   a.samples = samples_per_round(client);
+  const supernet::SubnetConfig& config = p.config;
+  const bool split = p.cut < arch.unit_count();
   // Nominal time of one round without contention: compute on both sides, every
   // transfer at the client's own link rates, plus a latency per message.
   const double samples = static_cast<double>(a.samples);
   const int64_t batches = (a.samples + scenario.training.batch_size - 1) / scenario.training.batch_size;
-  const double client_flops =
-      3.0 * samples * static_cast<double>(arch.forward_flops(config, 1, p.cut) + arch.head_forward_flops(config, p.cut));
-  const double server_flops = 3.0 * samples * static_cast<double>(arch.forward_flops(config, p.cut + 1, arch.unit_count()));
-  const double weights = static_cast<double>(4 * (arch.params(config, 1, p.cut) + arch.head_params(config, p.cut)));
-  const double activations = samples * static_cast<double>(arch.activation_bytes(config, p.cut));
+  const int64_t head_flops = p.local_head ? arch.head_forward_flops(config, p.cut) : 0;
+  const int64_t head_params = p.local_head ? arch.head_params(config, p.cut) : 0;
+  const double client_flops = 3.0 * samples * static_cast<double>(arch.forward_flops(config, 1, p.cut) + head_flops);
+  const double server_flops =
+      split ? 3.0 * samples * static_cast<double>(arch.forward_flops(config, p.cut + 1, arch.unit_count())) : 0.0;
+  const double weights = static_cast<double>(4 * (arch.params(config, 1, p.cut) + head_params));
+  const double activations = split ? samples * static_cast<double>(arch.activation_bytes(config, p.cut)) : 0.0;
+  const double labels = split ? samples * client::kLabelBytes : 0.0;
   const double seconds_total =
       client_flops / static_cast<double>(p.flops_per_s) + server_flops / (scenario.server.gflops * 1e9) +
-      8.0 * (weights + activations + samples * client::kLabelBytes) / static_cast<double>(p.up_bps) +
+      8.0 * (weights + activations + labels) / static_cast<double>(p.up_bps) +
       8.0 * (weights + activations) / static_cast<double>(p.down_bps) +
-      1e-9 * static_cast<double>(p.latency.count()) * static_cast<double>(2 * batches + 2);
+      1e-9 * static_cast<double>(p.latency.count()) * static_cast<double>(split ? 2 * batches + 2 : 2);
   a.expected_round_time = seconds(seconds_total);
   return a;
 }

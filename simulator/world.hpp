@@ -24,7 +24,11 @@ struct ClientProfile {
   int64_t up_bps = 0;
   int64_t down_bps = 0;
   core::SimDuration latency{};
-  int cut = 1;
+  int cut = 1;                    // units 1..cut on the client; cut == L: the whole model, no server
+  supernet::SubnetConfig config;  // the client's subnet (HeteroFL: narrower)
+  bool local_head = true;         // SuperSFL's local classifier (the baselines have none)
+  bool excluded = false;          // its memory cannot hold its part: never selected
+  int64_t memory_needed = 0;      // bytes, training_memory_bytes of its part
 };
 
 struct World {
@@ -39,10 +43,12 @@ struct World {
   const Scenario& scenario;
   datasets::DatasetSplits data;
   std::unique_ptr<supernet::Supernet> net;
-  supernet::SubnetConfig config;  // every client's subnet (SuperSFL: full width, depth L)
+  supernet::SubnetConfig config;  // the whole supernet's config (what is evaluated)
   std::vector<std::vector<int64_t>> partition;
   std::vector<ClientProfile> profiles;
   std::vector<std::vector<int>> selected;  // by round, 1-based
+  int excluded_clients = 0;
+  std::vector<at::Tensor> calibration_batches;  // HeteroFL: training images for static BatchNorm
 
   std::unique_ptr<core::WorkPool> work;  // outlives the simulation, whose actors may hold tickets
   std::unique_ptr<core::Simulation> sim;

@@ -194,6 +194,12 @@ int64_t Architecture::activation_bytes(const SubnetConfig& config, int cut) cons
   return 4 * unit_cost(config, cut).output_elements;
 }
 
+int64_t Architecture::training_memory_bytes(const SubnetConfig& config, int first, int last, int64_t batch) const {
+  int64_t maps = 0;
+  for (int unit = first; unit <= last; ++unit) maps += 4 * unit_cost(config, unit).output_elements;
+  return 16 * params(config, first, last) + 3 * batch * maps;
+}
+
 void Architecture::validate(const SubnetConfig& config) const {
   if (config.depth < 1 || config.depth > unit_count_) {
     throw std::invalid_argument("subnet depth " + std::to_string(config.depth) + " is outside 1.." +

@@ -90,6 +90,11 @@ class Architecture {
   int64_t head_forward_flops(const SubnetConfig& config, int cut) const;
   // fp32 bytes per sample of the activation leaving unit `cut` (what a client sends).
   int64_t activation_bytes(const SubnetConfig& config, int cut) const;
+  // Device memory needed to train units [first, last] on `batch` samples:
+  // fp32 weights, gradients, momentum and the received copy (16 bytes per
+  // parameter) plus three fp32 maps per unit output kept for the backward
+  // pass (convolution, BatchNorm and ReLU outputs). A model, not a measurement.
+  int64_t training_memory_bytes(const SubnetConfig& config, int first, int last, int64_t batch) const;
   // Throws std::invalid_argument naming the problem if `config` is not a subnet of this supernet.
   void validate(const SubnetConfig& config) const;
 

@@ -1,0 +1,217 @@
+#include "simulator/sweep.hpp"
+
+#include "simulator/json_reader.hpp"
+#include "simulator/run_scenario.hpp"
+#include "simulator/scenario_io.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace sflsim::cli {
+
+namespace {
+
+using nlohmann::json;
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct SweepFile {
+  std::string base_text;    // the base scenario as JSON text
+  std::string base_source;  // for error messages
+  std::vector<std::string> common;  // "path=value" from "set"
+  std::vector<std::pair<std::string, std::vector<json>>> axes;
+};
+
+SweepFile read_sweep_file(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(source + ": cannot open the sweep file");
+  json root;
+  try {
+    root = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw ScenarioError(source + ": not valid JSON at byte offset " + std::to_string(e.byte));
+  }
+  if (!root.is_object()) throw ScenarioError(source + ": $: expected an object with base, set and axes");
+  for (const auto& [key, value] : root.items()) {
+    if (key != "base" && key != "set" && key != "axes" && key != "name") {
+      throw ScenarioError(source + ": $." + key + ": unknown key (expected name, base, set, axes)");
+    }
+  }
+  SweepFile sweep;
+  const json& base = root.value("base", json());
+  if (base.is_string()) {
+    const std::filesystem::path base_path = path.parent_path() / base.get<std::string>();
+    sweep.base_text = read_text(base_path);
+    if (sweep.base_text.empty()) throw ScenarioError(source + ": $.base: cannot read " + base_path.string());
+    sweep.base_source = base_path.string();
+  } else if (base.is_object()) {
+    sweep.base_text = base.dump();
+    sweep.base_source = source + " ($.base)";
+  } else {
+    throw ScenarioError(source + ": $.base: expected a scenario file path or a scenario object");
+  }
+  if (root.contains("set")) {
+    if (!root["set"].is_object()) throw ScenarioError(source + ": $.set: expected an object of path: value");
+    for (const auto& [key, value] : root["set"].items()) sweep.common.push_back(key + "=" + value.dump());
+  }
+  const json& axes = root.value("axes", json());
+  if (!axes.is_array() || axes.empty()) throw ScenarioError(source + ": $.axes: expected a non-empty array");
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const std::string at = source + ": $.axes[" + std::to_string(i) + "]";
+    const json& axis = axes[i];
+    if (!axis.is_object() || !axis.contains("path") || !axis["path"].is_string() || !axis.contains("values")) {
+      throw ScenarioError(at + ": expected {\"path\": \"a.b\", \"values\": [...]}");
+    }
+    for (const auto& [key, value] : axis.items()) {
+      if (key != "path" && key != "values") throw ScenarioError(at + "." + key + ": unknown key (expected path, values)");
+    }
+    if (!axis["values"].is_array() || axis["values"].empty()) {
+      throw ScenarioError(at + ".values: expected a non-empty array");
+    }
+    sweep.axes.emplace_back(axis["path"].get<std::string>(), axis["values"].get<std::vector<json>>());
+  }
+  return sweep;
+}
+
+std::string value_text(const json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+
+// Directory names keep letters, digits and ".-_="; the index keeps them unique and ordered.
+std::string directory_name(size_t index, const std::vector<std::pair<std::string, std::string>>& values) {
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "%03zu", index);
+  std::string name = prefix;
+  for (const auto& [path, value] : values) {
+    const std::string leaf = path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
+    name += "_" + leaf + "=" + value;
+  }
+  for (char& c : name) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '=';
+    if (!keep) c = '-';
+  }
+  return name;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string number_or_empty(const json& summary, const char* key) {
+  if (!summary.contains(key) || summary[key].is_null()) return "";
+  return summary[key].dump();
+}
+
+}  // namespace
+
+std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file) {
+  const SweepFile sweep = read_sweep_file(sweep_file);
+  size_t count = 1;
+  for (const auto& axis : sweep.axes) count *= axis.second.size();
+  std::vector<SweepCell> cells;
+  for (size_t index = 0; index < count; ++index) {
+    // Row-major: the first axis changes slowest.
+    std::vector<size_t> digits(sweep.axes.size());
+    size_t rest = index;
+    for (size_t a = sweep.axes.size(); a-- > 0;) {
+      digits[a] = rest % sweep.axes[a].second.size();
+      rest /= sweep.axes[a].second.size();
+    }
+    SweepCell cell;
+    std::vector<std::pair<std::string, std::string>> named;
+    for (size_t a = 0; a < sweep.axes.size(); ++a) {
+      const json& value = sweep.axes[a].second[digits[a]];
+      cell.assignments.push_back(sweep.axes[a].first + "=" + value.dump());
+      named.emplace_back(sweep.axes[a].first, value_text(value));
+      cell.label += (a ? " " : "") + sweep.axes[a].first + "=" + value_text(value);
+    }
+    cell.directory = directory_name(index, named);
+    cells.push_back(std::move(cell));
+  }
+  return cells;
+}
+
+SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOptions& options) {
+  const SweepFile sweep = read_sweep_file(sweep_file);
+  const std::vector<SweepCell> cells = sweep_cells(sweep_file);
+
+  // Every cell is checked before any runs: a typo in the last cell should not
+  // cost the hours of the ones before it.
+  std::vector<Scenario> scenarios;
+  for (const SweepCell& cell : cells) {
+    std::vector<std::string> overrides = sweep.common;
+    overrides.insert(overrides.end(), cell.assignments.begin(), cell.assignments.end());
+    try {
+      scenarios.push_back(parse_scenario(sweep.base_text, sweep.base_source, overrides));
+    } catch (const ScenarioError& e) {
+      throw ScenarioError(std::string(e.what()) + " (sweep " + sweep_file.string() + ", cell " + cell.label + ")");
+    }
+  }
+
+  std::filesystem::create_directories(options.out_dir);
+  SweepResult result;
+  result.cells = static_cast<int>(cells.size());
+  std::ostringstream table;
+  table << "cell";
+  for (const std::string& assignment : cells.front().assignments) {
+    table << ',' << csv_field(assignment.substr(0, assignment.find('=')));
+  }
+  table << ",final_accuracy,best_accuracy,rounds,virtual_time_s,target_accuracy,rounds_to_target,"
+           "virtual_time_to_target_s,bytes_up,bytes_down,bytes_activations,bytes_gradients,bytes_weights,energy_j\n";
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const SweepCell& cell = cells[i];
+    const std::filesystem::path dir = options.out_dir / cell.directory;
+    const std::string resolved = resolved_json(scenarios[i]);
+    const bool finished = std::filesystem::exists(dir / "summary.json") &&
+                          read_text(dir / "scenario.resolved.json") == resolved;
+    std::printf("[%zu/%zu] %s: %s\n", i + 1, cells.size(), cell.label.c_str(),
+                finished ? "finished earlier, skipped" : "running");
+    std::fflush(stdout);
+    if (finished) {
+      ++result.skipped;
+    } else {
+      std::filesystem::remove(dir / "summary.json");  // a changed cell is not finished until it is
+      std::filesystem::create_directories(dir);
+      RunOptions run;
+      run.out_dir = dir;
+      run.scenario_text = resolved;
+      run.progress = options.progress;
+      run.threads = options.threads;
+      const RunResult r = run_scenario(scenarios[i], run);
+      std::printf("[%zu/%zu] %s: final accuracy %.4f (best %.4f) after %.1f s of virtual time\n", i + 1,
+                  cells.size(), cell.label.c_str(), r.final_accuracy, r.best_accuracy, r.virtual_seconds);
+      std::fflush(stdout);
+      ++result.ran;
+    }
+    const json summary = json::parse(read_text(dir / "summary.json"));
+    const json& totals = summary["totals"];
+    table << csv_field(cell.directory);
+    for (const std::string& assignment : cell.assignments) {
+      table << ',' << csv_field(value_text(json::parse(assignment.substr(assignment.find('=') + 1))));
+    }
+    table << ',' << summary["final_accuracy"].dump() << ',' << summary["best_accuracy"].dump() << ','
+          << summary["rounds"].dump() << ',' << summary["virtual_time_s"].dump() << ','
+          << number_or_empty(summary, "target_accuracy") << ',' << number_or_empty(summary, "rounds_to_target") << ','
+          << number_or_empty(summary, "virtual_time_to_target_s") << ',' << totals["bytes_up"].dump() << ','
+          << totals["bytes_down"].dump() << ',' << totals["bytes_activations"].dump() << ','
+          << totals["bytes_gradients"].dump() << ',' << totals["bytes_weights"].dump() << ','
+          << totals["energy_j"].dump() << '\n';
+    // Rewritten after every cell, so an interrupted sweep still has the rows it finished.
+    write_atomically(options.out_dir / "sweep.csv", table.str());
+  }
+  return result;
+}
+
+}  // namespace sflsim::cli
