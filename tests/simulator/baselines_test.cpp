@@ -1,6 +1,7 @@
 // The baselines on the one supernet, each by its defining behaviour.
 #include "simulator/run_scenario.hpp"
 #include "simulator/world.hpp"
+#include "csv_file.hpp"
 #include "temp_dir.hpp"
 
 #include <ATen/Parallel.h>
@@ -14,6 +15,9 @@ using namespace sflsim;
 using namespace sflsim::cli;
 
 namespace {
+using sflsim::test::csv_rows;
+using sflsim::test::read_file;
+
 Scenario baseline_scenario(const std::string& algorithm) {
   Scenario s;
   s.dataset.name = "synthetic";
@@ -30,27 +34,6 @@ Scenario baseline_scenario(const std::string& algorithm) {
   return s;
 }
 
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::vector<std::string>> rows(const std::string& csv) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream lines(csv);
-  std::string line;
-  std::getline(lines, line);
-  while (std::getline(lines, line)) {
-    std::vector<std::string> cells;
-    std::istringstream fields(line);
-    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-    out.push_back(cells);
-  }
-  return out;
-}
-
 struct Outputs {
   std::string metrics, clients;
 };
@@ -62,12 +45,12 @@ Outputs run(const Scenario& scenario) {
   options.out_dir = dir.path();
   options.progress = false;
   run_scenario(scenario, options);
-  return {read(dir.path() / "metrics.csv"), read(dir.path() / "clients.csv")};
+  return {read_file(dir.path() / "metrics.csv"), read_file(dir.path() / "clients.csv")};
 }
 
 std::string column(const std::string& csv, size_t index) {
   std::string out;
-  for (const auto& row : rows(csv)) out += row.at(index) + ";";
+  for (const auto& row : csv_rows(csv)) out += row.at(index) + ";";
   return out;
 }
 }  // namespace
@@ -90,7 +73,7 @@ TEST_CASE("FedAvg and HeteroFL train the whole model on the device: no activatio
     options.progress = false;
     run_world(world, options);
     int64_t weights = 0;
-    for (const auto& row : rows(read(dir.path() / "metrics.csv"))) {
+    for (const auto& row : csv_rows(read_file(dir.path() / "metrics.csv"))) {
       CHECK(row[7] == "0");  // bytes_activations
       CHECK(row[8] == "0");  // bytes_gradients
       weights += std::stoll(row[9]);
@@ -116,7 +99,7 @@ TEST_CASE("SFL-V2 shares one server model: same traffic as SFL-V1, different wei
   CHECK(column(v1.metrics, 7) == column(v2.metrics, 7));  // bytes_activations
   CHECK(column(v1.metrics, 9) == column(v2.metrics, 9));  // bytes_weights: the server model never travels
   CHECK(column(v1.metrics, 3) != column(v2.metrics, 3));  // test loss: one sequential server model
-  for (const auto& row : rows(v2.clients)) CHECK(row[3] == "3");  // the fixed cut for everyone
+  for (const auto& row : csv_rows(v2.clients)) CHECK(row[3] == "3");  // the fixed cut for everyone
 }
 
 TEST_CASE("FedAvg and SFL exclude clients whose memory cannot hold their part, unless forced", "[baselines]") {
@@ -130,7 +113,7 @@ TEST_CASE("FedAvg and SFL exclude clients whose memory cannot hold their part, u
     }
   }
   std::set<std::string> tiers;
-  for (const auto& row : rows(run(scenario).clients)) tiers.insert(row[2]);
+  for (const auto& row : csv_rows(run(scenario).clients)) tiers.insert(row[2]);
   CHECK(tiers == std::set<std::string>{"large"});
   scenario.algorithm.include_excluded = true;
   CHECK(World(scenario).excluded_clients == 0);
@@ -145,7 +128,7 @@ TEST_CASE("HeteroFL: width by memory share, coverage-normalised aggregation lear
   for (const ClientProfile& p : world.profiles) CHECK(p.config.width[0] == (p.memory_gb == 8.0 ? 1.0 : 0.25));
   const Outputs out = run(scenario);
   std::set<std::string> widths;
-  for (const auto& row : rows(out.clients)) widths.insert(row[4]);
+  for (const auto& row : csv_rows(out.clients)) widths.insert(row[4]);
   CHECK(widths == std::set<std::string>{"0.250", "1.000"});
-  for (const auto& row : rows(out.metrics)) CHECK(std::stod(row[3]) < 5.0);  // test loss stays sane
+  for (const auto& row : csv_rows(out.metrics)) CHECK(std::stod(row[3]) < 5.0);  // test loss stays sane
 }

@@ -2,6 +2,7 @@
 // byte-identical reruns across thread counts, and fault tolerance.
 #include "simulator/run_scenario.hpp"
 #include "simulator/world.hpp"
+#include "csv_file.hpp"
 #include "temp_dir.hpp"
 
 #include <ATen/Parallel.h>
@@ -14,6 +15,9 @@ using namespace sflsim;
 using namespace sflsim::cli;
 
 namespace {
+using sflsim::test::csv_rows;
+using sflsim::test::read_file;
+
 Scenario small_scenario(int clients, int rounds) {
   Scenario s;
   s.dataset.name = "synthetic";
@@ -27,28 +31,6 @@ Scenario small_scenario(int clients, int rounds) {
   DeviceTier fast{"fast", 0.5, 8.0, 50.0, "wifi"};
   s.clients.tiers = {slow, fast};
   return s;
-}
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::vector<std::string>> rows(const std::string& csv) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream lines(csv);
-  std::string line;
-  std::getline(lines, line);  // header
-  while (std::getline(lines, line)) {
-    std::vector<std::string> cells;
-    std::istringstream fields(line);
-    std::string cell;
-    while (std::getline(fields, cell, ',')) cells.push_back(cell);
-    out.push_back(cells);
-  }
-  return out;
 }
 
 RunOptions quiet(const std::filesystem::path& dir) {
@@ -69,7 +51,7 @@ TEST_CASE("fault-free traffic: activation bytes are samples x activation bytes a
   }
   sflsim::test::TempDir dir;
   run_world(world, quiet(dir.path()));
-  const auto metrics = rows(read(dir.path() / "metrics.csv"));
+  const auto metrics = csv_rows(read_file(dir.path() / "metrics.csv"));
   REQUIRE(metrics.size() == 2);
   for (const auto& row : metrics) {
     CHECK(std::stoll(row[7]) == expected);   // bytes_activations
@@ -92,7 +74,7 @@ TEST_CASE("same scenario and seed, 1, 2 or 3 threads: byte-identical metrics and
     RunOptions options = quiet(dir.path());
     options.threads = threads;
     run_scenario(scenario, options);
-    outputs.push_back(read(dir.path() / "metrics.csv") + read(dir.path() / "clients.csv"));
+    outputs.push_back(read_file(dir.path() / "metrics.csv") + read_file(dir.path() / "clients.csv"));
   }
   CHECK(outputs[0].size() > 200);
   CHECK(outputs[0] == outputs[1]);
@@ -106,17 +88,17 @@ TEST_CASE("drops and a two-round server outage: every round reported, local-only
   scenario.faults.server_outages = {ServerOutage{3, 2}};
   sflsim::test::TempDir dir;
   run_scenario(scenario, quiet(dir.path()));
-  const std::string metrics_text = read(dir.path() / "metrics.csv");
-  const std::string clients_text = read(dir.path() / "clients.csv");
+  const std::string metrics_text = read_file(dir.path() / "metrics.csv");
+  const std::string clients_text = read_file(dir.path() / "clients.csv");
   CHECK(metrics_text.find("nan") == std::string::npos);
   CHECK(clients_text.find("nan") == std::string::npos);
-  const auto metrics = rows(metrics_text);
+  const auto metrics = csv_rows(metrics_text);
   REQUIRE(metrics.size() == 7);
   for (size_t r = 0; r < metrics.size(); ++r) CHECK(metrics[r][0] == std::to_string(r + 1));
   CHECK(metrics[2][11] == "0");  // nobody completes a round with the server while it is out
   CHECK(metrics[3][11] == "0");
   int local_only_in_outage = 0;
-  for (const auto& row : rows(clients_text)) {
+  for (const auto& row : csv_rows(clients_text)) {
     if ((row[0] == "3" || row[0] == "4") && row.back() == "local-only") ++local_only_in_outage;
   }
   CHECK(local_only_in_outage >= 6);

@@ -2,6 +2,7 @@
 // finish an interrupted one with the same bytes, reject bad cells up front.
 #include "simulator/json_reader.hpp"
 #include "simulator/sweep.hpp"
+#include "csv_file.hpp"
 #include "temp_dir.hpp"
 
 #include <ATen/Parallel.h>
@@ -13,12 +14,8 @@
 using namespace sflsim::cli;
 
 namespace {
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using sflsim::test::csv_rows;
+using sflsim::test::read_file;
 
 void write(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -74,8 +71,8 @@ TEST_CASE("sweep: a rerun skips finished cells; an interrupted cell is finished 
 
   const SweepResult first = run_sweep(dir.path() / "s.json", quiet(out));
   CHECK(first.ran == 4);
-  const std::string table = read(out / "sweep.csv");
-  const std::string interrupted_metrics = read(out / "002_count=3_network=3g" / "metrics.csv");
+  const std::string table = read_file(out / "sweep.csv");
+  const std::string interrupted_metrics = read_file(out / "002_count=3_network=3g" / "metrics.csv");
   std::istringstream lines(table);
   std::string header, row_3g, row_wifi;
   std::getline(lines, header);
@@ -95,7 +92,7 @@ TEST_CASE("sweep: a rerun skips finished cells; an interrupted cell is finished 
   const SweepResult rerun = run_sweep(dir.path() / "s.json", quiet(out));
   CHECK(rerun.ran == 0);
   CHECK(rerun.skipped == 4);
-  CHECK(read(out / "sweep.csv") == table);
+  CHECK(read_file(out / "sweep.csv") == table);
 
   // As if killed in the middle of cell 2: no summary, half a metrics file.
   std::filesystem::remove(out / "002_count=3_network=3g" / "summary.json");
@@ -103,6 +100,6 @@ TEST_CASE("sweep: a rerun skips finished cells; an interrupted cell is finished 
   const SweepResult resumed = run_sweep(dir.path() / "s.json", quiet(out));
   CHECK(resumed.ran == 1);
   CHECK(resumed.skipped == 3);
-  CHECK(read(out / "sweep.csv") == table);
-  CHECK(read(out / "002_count=3_network=3g" / "metrics.csv") == interrupted_metrics);
+  CHECK(read_file(out / "sweep.csv") == table);
+  CHECK(read_file(out / "002_count=3_network=3g" / "metrics.csv") == interrupted_metrics);
 }
