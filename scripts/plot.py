@@ -107,7 +107,7 @@ def plot_sweep(sweep_dir, out_dir, x_axis, series_axis):
             return value
 
     for metric, label, scale, name in [
-        ("virtual_time_to_target_s", "virtual time to target accuracy (h)", 1 / 3600, "time_to_target"),
+        ("virtual_time_to_target_s", "virtual time to target accuracy (min)", 1 / 60, "time_to_target"),
         ("bytes_up", "total traffic, up + down (GB)", 1e-9, "traffic"),
         ("final_accuracy", "final test accuracy", 1, "final_accuracy"),
         ("energy_j", "total client energy (kJ)", 1e-3, "energy"),
@@ -125,9 +125,13 @@ def plot_sweep(sweep_dir, out_dir, x_axis, series_axis):
                     if metric == "bytes_up" and v is not None:
                         v += number(r["bytes_down"])
                     values.append(v * scale if v is not None else float("nan"))
-                ax.plot([str(r[x_axis]) for r in line], values, marker="o", label=group)
+                xs = [by_x(r[x_axis]) for r in line]
+                ax.plot(xs if all(isinstance(x, float) for x in xs) else [str(x) for x in xs], values, marker="o",
+                        label=group)
             ax.set(xlabel=x_axis, ylabel=label,
                    title=", ".join(f"{a}={v}" for a, v in zip(panel_axes, panel)) or None)
+            if all(isinstance(by_x(r[x_axis]), float) for r in cells):
+                ax.set_xticks(sorted({by_x(r[x_axis]) for r in cells}))
             ax.grid(alpha=0.3)
             if series_axis:
                 ax.legend(title=series_axis, fontsize=8)
