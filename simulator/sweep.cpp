@@ -114,10 +114,8 @@ std::string number_or_empty(const json& summary, const char* key) {
   return summary[key].dump();
 }
 
-}  // namespace
 
-std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file) {
-  const SweepFile sweep = read_sweep_file(sweep_file);
+std::vector<SweepCell> cells_of(const SweepFile& sweep) {
   size_t count = 1;
   for (const auto& axis : sweep.axes) count *= axis.second.size();
   std::vector<SweepCell> cells;
@@ -143,9 +141,15 @@ std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file) {
   return cells;
 }
 
+}  // namespace
+
+std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file) {
+  return cells_of(read_sweep_file(sweep_file));
+}
+
 SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOptions& options) {
   const SweepFile sweep = read_sweep_file(sweep_file);
-  const std::vector<SweepCell> cells = sweep_cells(sweep_file);
+  const std::vector<SweepCell> cells = cells_of(sweep);
 
   // Every cell is checked before any runs: a typo in the last cell should not
   // cost the hours of the ones before it.

@@ -38,18 +38,20 @@ std::vector<std::vector<int64_t>> partition(const Scenario& s, const datasets::I
   return datasets::partition_dirichlet(labels, train.num_classes, n, s.dataset.alpha, seed);
 }
 
-int allocate_cut(const Scenario& s, const supernet::Architecture& arch, const supernet::SubnetConfig& config,
-                 const ClientProfile& p, core::SimDuration latency_min, core::SimDuration latency_max) {
+// `policy` is the scenario's cut policy, or "fixed" for the SFL baselines.
+int allocate_cut(const Scenario& s, const std::string& policy, const supernet::Architecture& arch,
+                 const supernet::SubnetConfig& config, const ClientProfile& p, core::SimDuration latency_min,
+                 core::SimDuration latency_max) {
   const int deepest = arch.unit_count() - 1;
   const CutOptions& cut = s.algorithm.cut;
-  if (cut.policy == "fixed") {
+  if (policy == "fixed") {
     if (cut.fixed > deepest) {
       throw ScenarioError("scenario: $.algorithm.cut.fixed: cut " + std::to_string(cut.fixed) + " is outside 1.." +
                           std::to_string(deepest) + " for this supernet");
     }
     return cut.fixed;
   }
-  if (cut.policy == "flops") {
+  if (policy == "flops") {
     int d = 1;
     while (d < deepest && static_cast<double>(arch.forward_flops(config, 1, d + 1)) <= cut.flops_budget_gflops * 1e9) ++d;
     return d;
@@ -82,12 +84,9 @@ void assign_parts(const Scenario& s, const supernet::Architecture& arch, const s
     }
     if (whole_model) {
       p.cut = arch.unit_count();
-    } else if (split_baseline) {
-      Scenario fixed = s;
-      fixed.algorithm.cut.policy = "fixed";
-      p.cut = allocate_cut(fixed, arch, whole, p, latency_min, latency_max);
     } else {
-      p.cut = allocate_cut(s, arch, whole, p, latency_min, latency_max);
+      const std::string& policy = split_baseline ? std::string("fixed") : s.algorithm.cut.policy;
+      p.cut = allocate_cut(s, policy, arch, whole, p, latency_min, latency_max);
     }
     p.memory_needed = arch.training_memory_bytes(p.config, 1, p.cut, s.training.batch_size);
     // SuperSFL's cut rule and HeteroFL's width levels already follow memory;
