@@ -46,7 +46,22 @@ struct RoundTraining {
   int cut = 0;
   int64_t samples = 0;
   bool with_server = true;
+  bool split = true;  // the plan's: activations go to a server
 };
+
+int64_t heads_forward_flops(const protocol::Heads& heads) {
+  int64_t flops = 0;
+  for (const auto& head : heads) {
+    flops += head->slices().architecture->head_forward_flops(head->slices().config, head->cut());
+  }
+  return flops;
+}
+
+protocol::Heads clone_heads(const protocol::Heads& heads) {
+  protocol::Heads copies;
+  for (const auto& head : heads) copies.push_back(std::make_shared<supernet::LocalHead>(head->slices().clone(), head->cut()));
+  return copies;
+}
 
 // Times and energy of a round from `since` (taken when it began) to now.
 void measure_round(core::Simulation& sim, const ClientSetup& setup, const core::EnergyReading& since,
@@ -65,17 +80,20 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
                                    TrafficCounters& traffic, const RoundTraining& job) {
   const supernet::Architecture& arch = *state.prefix->slices().architecture;
   const supernet::SubnetConfig& config = state.prefix->config();
-  const bool split = job.cut < arch.unit_count();
+  const bool split = job.split;
   const int64_t activation_bytes = split ? arch.activation_bytes(config, job.cut) : 0;
-  const int64_t forward_flops =
-      arch.forward_flops(config, 1, job.cut) + (state.head ? arch.head_forward_flops(config, job.cut) : 0);
+  int64_t forward_flops = arch.forward_flops(config, 1, job.cut) + heads_forward_flops(state.heads);
+  if (state.own_body) {
+    forward_flops += arch.forward_flops(state.own_body->config(), 1, state.own_body->last_unit()) +
+                     heads_forward_flops(state.own_heads);
+  }
   const datasets::AugmentOptions augment;
 
   RoundRecord record;
   record.client = setup.index;
   record.round = job.round;
   record.cut = job.cut;
-  record.width = config.width[0];
+  record.width = (state.own_body ? state.own_body->config() : config).width[0];
   record.samples = job.samples;
   // The arithmetic runs as a chain of tasks (forward, step, forward, ...)
   // while the round goes on in virtual time; the losses it yields are summed
@@ -85,7 +103,9 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
     double server = 0.0;
   } sums;
   const int units = arch.unit_count();
-  FusedTrainer trainer(state.prefix, state.head, setup.optimizer);
+  const std::unique_ptr<LocalTrainer> trainer_owner =
+      make_trainer(setup.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
+  LocalTrainer& trainer = *trainer_owner;
   core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
 
   for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
@@ -99,7 +119,7 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
     features.ready = core::submit_work(
         setup.work, [&trainer, &state, &sums, batch, previous = chain.last, out = features.value] {
           previous.wait();
-          const FusedTrainer::Forward forward = trainer.forward(batch->images, batch->labels);
+          const LocalTrainer::Forward forward = trainer.forward(batch->images, batch->labels);
           state.losses.add_local(forward.local_loss);
           sums.local += forward.local_loss;
           *out = forward.features;
@@ -160,14 +180,14 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
 }
 
 protocol::ModelUpload make_upload(const ClientState& state, const RoundRecord& record) {
-  return protocol::ModelUpload{record.round, record.cut,         state.prefix,        state.head,
+  return protocol::ModelUpload{record.round, record.cut,         state.prefix,        state.heads,
                                record.samples, record.server_loss, record.local_loss};
 }
 
 // Sends an upload; returns whether it went through.
 asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic, const protocol::ModelUpload& message,
                              int64_t& bytes_counter) {
-  const int64_t bytes = protocol::model_bytes(message.prefix, message.head);
+  const int64_t bytes = protocol::model_bytes(message.prefix, message.heads);
   auto sending = setup.uplink->send(message, bytes);
   auto [failed] = co_await std::move(sending);
   if (failed) co_return false;
@@ -194,9 +214,9 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
       if (state.prefix && setup.train_when_cut_off) {
         // Train a copy, so a late plan's weights are never mixed with local-only training.
         state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
-        if (state.head) state.head = std::make_shared<supernet::LocalHead>(state.head->slices().clone(), state.head->cut());
+        state.heads = clone_heads(state.heads);
         const int cut = state.prefix->last_unit();
-        const RoundTraining job{round, cut, state.samples_per_round, false};
+        const RoundTraining job{round, cut, state.samples_per_round, false, false};
         const core::EnergyReading energy_before = setup.device->energy();
         const SimTime started = sim.now();
         RoundRecord record = co_await train(sim, setup, state, traffic, job);
@@ -224,18 +244,21 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
       if (co_await upload(setup, traffic, *state.pending, bytes_before_round)) state.pending.reset();
     }
     state.prefix = plan->prefix;
-    state.head = plan->head;
+    state.heads = plan->heads;
+    if (!state.own_body && plan->own_body) {
+      state.own_body = plan->own_body;
+      state.own_heads = plan->own_heads;
+    }
     state.samples_per_round = plan->samples;
-    const RoundTraining job{plan->round, plan->cut, plan->samples, true};
+    const RoundTraining job{plan->round, plan->cut, plan->samples, true, plan->split};
     RoundRecord record = co_await train(sim, setup, state, traffic, job);
-    record.bytes += bytes_before_round + protocol::model_bytes(plan->prefix, plan->head);
+    record.bytes += bytes_before_round + protocol::plan_bytes(*plan);
     const protocol::ModelUpload update = make_upload(state, record);
     const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
     if (!uploaded && setup.defer_uploads) state.pending = update;
     measure_round(sim, setup, energy_before, started, record);
-    const bool split = plan->cut < plan->prefix->slices().architecture->unit_count();
-    record.outcome = !split ? (uploaded ? Outcome::ok : Outcome::timeout)
-                     : record.gradients_received == 0 ? (state.head ? Outcome::local_only : Outcome::timeout)
+    record.outcome = !plan->split ? (uploaded ? Outcome::ok : Outcome::timeout)
+                     : record.gradients_received == 0 ? (!state.heads.empty() ? Outcome::local_only : Outcome::timeout)
                      : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
                                                                                 : Outcome::ok;
     sink(record);

@@ -15,7 +15,7 @@
 // charged by the links. The tensor work of each phase runs on setup.work
 // while its virtual compute time is charged (see core/work_pool.hpp). Errors are values at await points; nothing here
 // branches on fault types beyond "the await failed".
-#include "client/tpgf_step.hpp"
+#include "client/local_trainer.hpp"
 #include "datasets/dataset.hpp"
 #include "fusion/lambda_policy.hpp"
 #include "server/protocol.hpp"
@@ -85,6 +85,7 @@ struct ClientSetup {
   core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
   bool train_when_cut_off = true;        // no plan by its due date: train the last model locally
   bool defer_uploads = true;             // an upload that fails is kept for the next contact
+  Objective objective = Objective::fused;
 };
 
 // Survives between rounds (and restarts after a crash).
@@ -92,7 +93,9 @@ struct ClientState {
   fusion::LossAverages losses;
   std::optional<protocol::ModelUpload> pending;  // deferred upload
   std::shared_ptr<supernet::BodyPart> prefix;    // the last model, for local-only rounds
-  std::shared_ptr<supernet::LocalHead> head;
+  protocol::Heads heads;
+  std::shared_ptr<supernet::BodyPart> own_body;  // RaFL: the client's own network, kept across rounds
+  protocol::Heads own_heads;
   int64_t samples_per_round = 0;               // from the last plan, for local-only rounds
   std::mt19937_64 data_rng;
   std::vector<int64_t> order;  // shuffled sample order, consumed from `cursor`

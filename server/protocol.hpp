@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <variant>
+#include <vector>
 
 namespace sflsim::protocol {
 
@@ -29,23 +30,35 @@ inline int64_t weight_bytes(const supernet::SliceSet& slices) {
   return 4 * elements;
 }
 inline constexpr int64_t kLabelBytes = 8;
-// A client model on the wire: prefix plus local head (none in the baselines).
-inline int64_t model_bytes(const std::shared_ptr<supernet::BodyPart>& prefix,
-                           const std::shared_ptr<supernet::LocalHead>& head) {
-  return weight_bytes(prefix->slices()) + (head ? weight_bytes(head->slices()) : 0);
+using Heads = std::vector<std::shared_ptr<supernet::LocalHead>>;
+// A client model on the wire: prefix (or body) plus its classifiers.
+inline int64_t model_bytes(const std::shared_ptr<supernet::BodyPart>& prefix, const Heads& heads) {
+  int64_t bytes = prefix ? weight_bytes(prefix->slices()) : 0;
+  for (const auto& head : heads) bytes += weight_bytes(head->slices());
+  return bytes;
 }
 
 // Server -> client at the start of a round: the subnet the client trains and
-// its current weights (client prefix units 1..cut, and the local head).
+// its current weights (client prefix units 1..cut, and its classifiers).
 struct RoundPlan {
   int round = 0;
   int cut = 0;
+  bool split = true;  // false: the client trains its part alone, no server side (FedAvg, HeteroFL, DepthFL, RaFL)
   std::shared_ptr<supernet::BodyPart> prefix;
-  std::shared_ptr<supernet::LocalHead> head;
+  Heads heads;  // SuperSFL: the local classifier at the cut; DepthFL: one per exit above the last
+  // RaFL: the client's own resource-sized network (body, and a head when it
+  // is shallower than the supernet), sent until the client is known to have
+  // it; it then stays on the device and is never uploaded.
+  std::shared_ptr<supernet::BodyPart> own_body;
+  Heads own_heads;
   int64_t samples = 0;      // samples to train this round (local epochs included)
   int64_t deadline_ns = 0;      // virtual time after which the server stops waiting for this round
   int64_t round_period_ns = 0;  // the server's estimate of one round's length (plan due dates)
 };
+
+inline int64_t plan_bytes(const RoundPlan& plan) {
+  return model_bytes(plan.prefix, plan.heads) + model_bytes(plan.own_body, plan.own_heads);
+}
 
 // A value a task may still be computing (see core/work_pool.hpp): a message
 // can leave before its tensors are computed, because its wire size is
@@ -86,7 +99,7 @@ struct ModelUpload {
   int round_trained = 0;  // the round the weights were trained in
   int cut = 0;
   std::shared_ptr<supernet::BodyPart> prefix;
-  std::shared_ptr<supernet::LocalHead> head;
+  Heads heads;
   int64_t samples = 0;
   double mean_server_loss = -1.0;  // -1 when no server gradient arrived
   double mean_local_loss = 0.0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unordered_set>
 #include <variant>
 
 namespace sflsim::server {
@@ -51,8 +52,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     result.client = setup.client;
     result.round = round;
 
-    const int64_t plan_bytes =
-        protocol::model_bytes(order.plan.prefix, order.plan.head);
+    const int64_t plan_bytes = protocol::plan_bytes(order.plan);
     // Operations are built before co_await: GCC 12 destroys non-trivial
     // temporaries of a co_await expression twice.
     auto sending_plan = setup.downlink->send(order.plan, plan_bytes);
@@ -124,7 +124,7 @@ fusion::ClientUpdate update_from(const protocol::ModelUpload& upload, int round)
   update.mean_loss = upload.mean_server_loss >= 0 ? upload.mean_server_loss : upload.mean_local_loss;
   update.staleness = round - upload.round_trained;
   update.slices = {&upload.prefix->slices()};
-  if (upload.head) update.slices.push_back(&upload.head->slices());
+  for (const auto& head : upload.heads) update.slices.push_back(&head->slices());
   return update;
 }
 
@@ -134,6 +134,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
   supernet::Supernet& net = *setup.supernet;
   const int unit_count = net.architecture().unit_count();
   SimDuration last_period{};
+  std::unordered_set<int> has_own_model;  // RaFL: clients known to hold their own network
   // Evaluates the supernet when the round is due for it, then reports the round.
   const auto report = [&](RoundSummary& summary) {
     if (summary.round % setup.eval_every == 0 || summary.round == setup.rounds) {
@@ -146,12 +147,15 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     const SimTime start = sim.now();
     const std::vector<int>& selected = setup.selected[static_cast<size_t>(round)];
     std::vector<ClientAssignment> assignments;
-    SimDuration longest{1};
+    SimDuration longest{1}, sum{1};
     for (int c : selected) {
       assignments.push_back(setup.assignment(c));
       longest = std::max(longest, assignments.back().expected_round_time);
+      sum += assignments.back().expected_round_time;
     }
-    const SimDuration period{static_cast<int64_t>(static_cast<double>(longest.count()) * setup.timeout_factor)};
+    // Clients run side by side (the slowest sets the pace), or one after another (SL).
+    const SimDuration pace = setup.sequential ? sum : longest;
+    const SimDuration period{static_cast<int64_t>(static_cast<double>(pace.count()) * setup.timeout_factor)};
 
     if (setup.outage_round && setup.outage_round(round)) {
       int outage_rounds = 1;
@@ -172,20 +176,29 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     }
 
     const SimTime deadline = start + period;
-    std::shared_ptr<ServerModel> shared;  // SFL-V2's one server model for the round
-    for (size_t i = 0; i < selected.size(); ++i) {
+    std::shared_ptr<ServerModel> shared;  // SFL-V2's and SL's one server model for the round
+    // The order for the i-th selected client; the plan carries the round's
+    // deadline (the client's due dates), the session stops at `session_deadline`.
+    const auto make_order = [&](size_t i, SimTime session_deadline) {
       const int c = selected[i];
       const ClientAssignment& a = assignments[i];
-      protocol::RoundPlan plan{round,
-                               a.cut,
-                               std::make_shared<supernet::BodyPart>(net.extract(a.config, 1, a.cut)),
-                               a.local_head ? std::make_shared<supernet::LocalHead>(net.extract_head(a.config, a.cut))
-                                            : nullptr,
-                               a.samples,
-                               deadline.time_since_epoch().count(),
-                               period.count()};
+      protocol::RoundPlan plan;
+      plan.round = round;
+      plan.cut = a.cut;
+      plan.split = a.split;
+      plan.prefix = std::make_shared<supernet::BodyPart>(net.extract(a.config, 1, a.cut));
+      for (int cut : a.head_cuts) plan.heads.push_back(std::make_shared<supernet::LocalHead>(net.extract_head(a.config, cut)));
+      if (a.own_config && !has_own_model.contains(c)) {
+        plan.own_body = std::make_shared<supernet::BodyPart>(net.extract(*a.own_config, 1, a.own_depth));
+        if (a.own_depth < unit_count) {
+          plan.own_heads.push_back(std::make_shared<supernet::LocalHead>(net.extract_head(*a.own_config, a.own_depth)));
+        }
+      }
+      plan.samples = a.samples;
+      plan.deadline_ns = deadline.time_since_epoch().count();
+      plan.round_period_ns = period.count();
       std::shared_ptr<ServerModel> model;
-      if (a.cut < unit_count) {
+      if (a.split) {
         if (setup.shared_server_model && shared) {
           model = shared;
         } else {
@@ -194,31 +207,63 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
           if (setup.shared_server_model) shared = model;
         }
       }
-      auto ordering = setup.orders[static_cast<size_t>(c)]->send(SessionOrder{std::move(plan), std::move(model), deadline}, 0);
-      co_await std::move(ordering);
-    }
-    std::vector<SessionResult> results;
-    for (size_t i = 0; i < selected.size(); ++i) {
-      auto received_result = co_await setup.results->receive_until(core::kNever);
-      auto& [error, result] = received_result;
-      if (error) break;
-      results.push_back(std::move(result));
-    }
-    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.client < b.client; });
+      return SessionOrder{std::move(plan), std::move(model), session_deadline};
+    };
 
     RoundSummary summary;
     summary.round = round;
+    std::vector<SessionResult> results;
     std::vector<fusion::ClientUpdate> updates;
+    const auto collect = [&]() -> asio::awaitable<bool> {
+      auto received_result = co_await setup.results->receive_until(core::kNever);
+      auto& [error, result] = received_result;
+      if (error) co_return false;
+      if (result.plan_delivered) has_own_model.insert(result.client);
+      results.push_back(std::move(result));
+      co_return true;
+    };
+    if (!setup.sequential) {
+      for (size_t i = 0; i < selected.size(); ++i) {
+        auto ordering = setup.orders[static_cast<size_t>(selected[i])]->send(make_order(i, deadline), 0);
+        co_await std::move(ordering);
+      }
+      for (size_t i = 0; i < selected.size(); ++i) {
+        if (!co_await collect()) break;
+      }
+    } else {
+      // SL: one client at a time, each given its own share of the round, and
+      // its prefix replaces the supernet's before the next one starts.
+      for (size_t i = 0; i < selected.size(); ++i) {
+        const SimDuration turn{static_cast<int64_t>(static_cast<double>(assignments[i].expected_round_time.count()) *
+                                                    setup.timeout_factor)};
+        auto ordering = setup.orders[static_cast<size_t>(selected[i])]->send(make_order(i, sim.now() + turn), 0);
+        co_await std::move(ordering);
+        if (!co_await collect()) break;
+        if (results.back().upload) {
+          const fusion::ClientUpdate update = update_from(*results.back().upload, round);
+          fusion::aggregate(net, std::span(&update, 1), setup.aggregation);
+        }
+      }
+    }
+    std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.client < b.client; });
+
     double loss_sum = 0.0, local_loss_sum = 0.0;
     int64_t loss_batches = 0, local_samples = 0;
+    std::vector<const protocol::ModelUpload*> uploads;
     for (const SessionResult& r : results) {
       if (r.upload) {
         local_loss_sum += r.upload->mean_local_loss * static_cast<double>(r.upload->samples);
         local_samples += r.upload->samples;
       }
-      for (const protocol::ModelUpload& stale : r.stale_uploads) updates.push_back(update_from(stale, round));
+      for (const protocol::ModelUpload& stale : r.stale_uploads) {
+        updates.push_back(update_from(stale, round));
+        uploads.push_back(&stale);
+      }
       fusion::ClientUpdate update;
-      if (r.upload) update = update_from(*r.upload, round);
+      if (r.upload && !setup.sequential) {
+        update = update_from(*r.upload, round);
+        uploads.push_back(&*r.upload);
+      }
       if (r.suffix && !setup.shared_server_model) {
         update.slices.push_back(&r.suffix->slices());
         if (!r.upload) {
@@ -237,6 +282,10 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
       shared->last_step.wait();
       const supernet::Contribution replace{&shared->suffix->slices(), 1.0};
       net.write_back(std::span(&replace, 1));
+    }
+    if (setup.server_update && !uploads.empty()) {
+      const int64_t flops = setup.server_update(net, uploads);
+      co_await setup.device->compute(flops);
     }
     last_period = sim.now() - start;
     summary.end = sim.now();

@@ -8,7 +8,8 @@
 //
 // Virtual time: the suffix's forward + backward (3x forward FLOPs per sample)
 // is charged on the server Device; plans and gradients are charged by the
-// links. Aggregation and evaluation take no virtual time.
+// links. Aggregation and evaluation take no virtual time; a server_update
+// (RaFL's distillation) is charged on the server Device by its FLOPs.
 #include "fusion/aggregation.hpp"
 #include "server/protocol.hpp"
 #include "simulator/core/device.hpp"
@@ -88,7 +89,8 @@ struct SessionSetup {
   core::WorkPool* work = nullptr;  // runs the suffix steps; null = on the simulation thread
 };
 
-// One client's session: a daemon actor of the server entity.
+// One client's session: a daemon actor of the server entity. It serves the
+// orders it gets until its order link closes.
 boost::asio::awaitable<void> run_session(const SessionSetup& setup);
 
 // What the coordinator reports after every round.
@@ -107,8 +109,13 @@ struct RoundSummary {
 // Everything the coordinator decides per client per round, provided by the runner.
 struct ClientAssignment {
   supernet::SubnetConfig config;
-  int cut = 1;            // == L: the whole model on the client, no server side
-  bool local_head = true;  // SuperSFL's local classifier in the plan
+  int cut = 1;             // the prefix is units 1..cut
+  bool split = true;       // a server side trains units cut+1..L; false: the client trains alone
+  std::vector<int> head_cuts;  // local classifiers in the plan (SuperSFL: the cut; DepthFL: its exits)
+  // RaFL: the client's own network (units 1..own_depth of own_config, with a
+  // head at own_depth when that is not L), sent until the client has it.
+  std::optional<supernet::SubnetConfig> own_config;
+  int own_depth = 0;
   int64_t samples = 0;
   core::SimDuration expected_round_time{};  // at nominal speeds, without contention
 };
@@ -123,7 +130,14 @@ struct CoordinatorSetup {
   double timeout_factor = 2.0;
   fusion::AggregationOptions aggregation;
   protocol::OptimizerOptions optimizer;  // of the server-side models
-  bool shared_server_model = false;      // SFL-V2: one server model for all clients, not averaged
+  bool shared_server_model = false;      // SFL-V2, SL: one server model for all clients, not averaged
+  // SL: clients take turns; each starts from the weights the previous one
+  // uploaded (the round's deadline is the sum of their turns).
+  bool sequential = false;
+  core::Device* device = nullptr;  // the server's: charged for server_update
+  // After aggregation (RaFL's ensemble distillation): updates the supernet
+  // from the round's uploads and returns the FLOPs it cost on the server.
+  std::function<int64_t(supernet::Supernet&, const std::vector<const protocol::ModelUpload*>&)> server_update;
   std::function<bool(int round)> outage_round;  // server unreachable for the whole round
   std::function<void(core::SimTime from, core::SimTime to)> begin_outage;
   int eval_every = 1;

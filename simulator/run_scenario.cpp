@@ -1,5 +1,6 @@
 #include "simulator/run_scenario.hpp"
 
+#include "server/ensemble_distillation.hpp"
 #include "simulator/progress.hpp"
 #include "simulator/world.hpp"
 #include "supernet/evaluate.hpp"
@@ -122,7 +123,17 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.aggregation = {scenario.algorithm.name == "supersfl" && scenario.algorithm.performance_weights,
                              scenario.algorithm.temperature, scenario.algorithm.staleness_gamma};
   coordinator.optimizer = {scenario.training.learning_rate, scenario.training.momentum, scenario.training.weight_decay};
-  coordinator.shared_server_model = scenario.algorithm.name == "sfl-v2";
+  coordinator.shared_server_model = scenario.algorithm.name == "sfl-v2" || scenario.algorithm.name == "sl";
+  coordinator.sequential = scenario.algorithm.name == "sl";
+  coordinator.device = world.server_device;
+  if (scenario.algorithm.name == "rafl") {
+    const server::DistillationOptions distillation{scenario.algorithm.rafl.temperature,
+                                                   scenario.algorithm.rafl.distill_epochs, coordinator.optimizer};
+    coordinator.server_update = [&world, distillation](supernet::Supernet& net,
+                                                       const std::vector<const protocol::ModelUpload*>& uploads) {
+      return server::distill_ensemble(net, world.config, uploads, world.proxy_batches, distillation);
+    };
+  }
   coordinator.outage_round = [&scenario](int round) {
     for (const ServerOutage& o : scenario.faults.server_outages) {
       if (round >= o.start_round && round < o.start_round + o.rounds) return true;

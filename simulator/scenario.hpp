@@ -70,6 +70,12 @@ struct CutOptions {
   double flops_budget_gflops = 1.0;  // policy "flops": deepest prefix whose forward FLOPs per sample fit
 };
 
+struct RaflOptions {
+  int proxy_samples = 1024;          // server-held unlabelled training images for ensemble distillation
+  double temperature = 20.0;         // of the distillation
+  int distill_epochs = 1;            // passes over the proxy set per round
+};
+
 struct AlgorithmOptions {
   std::string name = "supersfl";
   CutOptions cut;
@@ -80,6 +86,7 @@ struct AlgorithmOptions {
   double staleness_gamma = 0.5;
   double timeout_factor = 2.0;       // gradient deadline = factor x expected round trip
   bool include_excluded = false;     // baselines: train clients whose memory cannot hold their part anyway
+  RaflOptions rafl;
 };
 
 struct ServerOutage {

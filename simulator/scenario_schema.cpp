@@ -79,8 +79,14 @@ template <typename V> void describe(V& v, CutOptions& o) {
   v.field("flops_budget_gflops", o.flops_budget_gflops, 1e-9, kHuge, "per-sample forward GFLOPs a client prefix may cost (flops policy)");
 }
 
+template <typename V> void describe(V& v, RaflOptions& o) {
+  v.field("proxy_samples", o.proxy_samples, 1, 1000000, "unlabelled training images the server holds for distillation");
+  v.field("temperature", o.temperature, 1e-3, 1e3, "softmax temperature of the distillation");
+  v.field("distill_epochs", o.distill_epochs, 0, 1000, "passes over the proxy set per round (0 = plain averaging)");
+}
+
 template <typename V> void describe(V& v, AlgorithmOptions& o) {
-  v.choice("name", o.name, {"supersfl", "sfl-v1", "sfl-v2", "fedavg", "heterofl"},
+  v.choice("name", o.name, {"supersfl", "sl", "sfl-v1", "sfl-v2", "fedavg", "heterofl", "depthfl", "rafl"},
            "training algorithm; the baselines use the same supernet (see README: Algorithms)");
   v.object("cut", o.cut, "cut-depth allocation", [](auto& sub, CutOptions& c) { describe(sub, c); });
   v.choice("lambda", o.lambda, {"bias-variance", "fixed", "loss-only", "depth-only", "server-only", "local-only"},
@@ -91,7 +97,8 @@ template <typename V> void describe(V& v, AlgorithmOptions& o) {
   v.field("staleness_gamma", o.staleness_gamma, 0.0, 1.0, "discount per missed round of a deferred upload; 1 = none");
   v.field("timeout_factor", o.timeout_factor, 0.01, 1e6, "gradient deadline as a multiple of the expected round trip");
   v.field("include_excluded", o.include_excluded,
-          "sfl-v1/v2, fedavg: also train clients whose memory cannot hold their part (they are excluded by default)");
+          "sl, sfl-v1/v2, fedavg: also train clients whose memory cannot hold their part (they are excluded by default)");
+  v.object("rafl", o.rafl, "RaFL's server-side ensemble distillation", [](auto& sub, RaflOptions& r) { describe(sub, r); });
 }
 
 template <typename V> void describe(V& v, ServerOutage& o) {

@@ -38,62 +38,20 @@ std::vector<std::vector<int64_t>> partition(const Scenario& s, const datasets::I
   return datasets::partition_dirichlet(labels, train.num_classes, n, s.dataset.alpha, seed);
 }
 
-// `policy` is the scenario's cut policy, or "fixed" for the SFL baselines.
-int allocate_cut(const Scenario& s, const std::string& policy, const supernet::Architecture& arch,
-                 const supernet::SubnetConfig& config, const ClientProfile& p, core::SimDuration latency_min,
-                 core::SimDuration latency_max) {
-  const int deepest = arch.unit_count() - 1;
-  const CutOptions& cut = s.algorithm.cut;
-  if (policy == "fixed") {
-    if (cut.fixed > deepest) {
-      throw ScenarioError("scenario: $.algorithm.cut.fixed: cut " + std::to_string(cut.fixed) + " is outside 1.." +
-                          std::to_string(deepest) + " for this supernet");
-    }
-    return cut.fixed;
+// The first `samples` images of a seeded shuffle of the training set, in batches of 128.
+std::vector<at::Tensor> server_held_batches(const Scenario& s, const datasets::ImageDataset& train, int64_t samples,
+                                            const char* purpose) {
+  std::vector<int64_t> order(static_cast<size_t>(train.size()));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::mt19937_64 shuffle_rng(core::RngStream(s.seed, kServer, purpose).next_u64());
+  datasets::shuffle_in_place(std::span<int64_t>(order), shuffle_rng);
+  samples = std::min(samples, train.size());
+  std::vector<at::Tensor> batches;
+  for (int64_t first = 0; first < samples; first += 128) {
+    const auto indices = std::span<const int64_t>(order).subspan(static_cast<size_t>(first), std::min<int64_t>(128, samples - first));
+    batches.push_back(datasets::make_batch(train, indices, nullptr, nullptr).images);
   }
-  if (policy == "flops") {
-    int d = 1;
-    while (d < deepest && static_cast<double>(arch.forward_flops(config, 1, d + 1)) <= cut.flops_budget_gflops * 1e9) ++d;
-    return d;
-  }
-  // Spec §1.3: d = clamp(floor(alpha * mem_GB) + floor(beta * r), 1, L - 1),
-  // r = (lat_max - lat) / (lat_max - lat_min + eps): 1 for the fastest link.
-  const double span = static_cast<double>((latency_max - latency_min).count()) + 1.0;
-  const double rank = static_cast<double>((latency_max - p.latency).count()) / span;
-  const int d = static_cast<int>(std::floor(cut.alpha * p.memory_gb)) + static_cast<int>(std::floor(cut.beta * rank));
-  return std::clamp(d, 1, deepest);
-}
-
-// Each client's part under the scenario's algorithm: subnet, cut, local head, memory.
-void assign_parts(const Scenario& s, const supernet::Architecture& arch, const supernet::SubnetConfig& whole,
-                  core::SimDuration latency_min, core::SimDuration latency_max, std::vector<ClientProfile>& profiles) {
-  const std::string& name = s.algorithm.name;
-  const bool whole_model = name == "fedavg" || name == "heterofl";
-  const bool split_baseline = name == "sfl-v1" || name == "sfl-v2";
-  double largest_memory = 0.0;
-  for (const ClientProfile& p : profiles) largest_memory = std::max(largest_memory, p.memory_gb);
-  for (ClientProfile& p : profiles) {
-    p.config = whole;
-    p.local_head = name == "supersfl";
-    if (name == "heterofl") {
-      // HeteroFL's width levels 1, 1/2, 1/4, 1/8: the widest whose share of the
-      // largest device's memory this device has.
-      double level = 1.0;
-      while (level > 0.125 && p.memory_gb < level * largest_memory) level /= 2;
-      p.config.width.fill(level);
-    }
-    if (whole_model) {
-      p.cut = arch.unit_count();
-    } else {
-      const std::string& policy = split_baseline ? std::string("fixed") : s.algorithm.cut.policy;
-      p.cut = allocate_cut(s, policy, arch, whole, p, latency_min, latency_max);
-    }
-    p.memory_needed = arch.training_memory_bytes(p.config, 1, p.cut, s.training.batch_size);
-    // SuperSFL's cut rule and HeteroFL's width levels already follow memory;
-    // SFL and FedAvg exclude the devices their one shape does not fit.
-    const bool fits = static_cast<double>(p.memory_needed) <= p.memory_gb * 1e9;
-    p.excluded = (split_baseline || name == "fedavg") && !fits && !s.algorithm.include_excluded;
-  }
+  return batches;
 }
 }  // namespace
 
@@ -143,24 +101,11 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     core::RngStream rng(s.seed, client_entity(c), "network");
     const core::ClientNetwork network = core::draw_client_network(core::network_profile(s.clients.network == "per-tier" ? t.network : s.clients.network), rng);
     profiles[static_cast<size_t>(c)] = {tier, t.memory_gb, static_cast<int64_t>(t.gflops * 1e9), network.up_bps,
-                                        network.down_bps, network.latency, 1};
+                                        network.down_bps, network.latency};
   }
-  auto [fastest, slowest] = std::minmax_element(profiles.begin(), profiles.end(),
-                                                [](const auto& a, const auto& b) { return a.latency < b.latency; });
-  const core::SimDuration latency_min = fastest->latency, latency_max = slowest->latency;
-  assign_parts(s, net->architecture(), config, latency_min, latency_max, profiles);
-  if (s.algorithm.name == "heterofl") {
-    // The first 512 training samples of a seeded shuffle, in 4 batches.
-    std::vector<int64_t> order(static_cast<size_t>(data.train.size()));
-    std::iota(order.begin(), order.end(), int64_t{0});
-    std::mt19937_64 shuffle_rng(core::RngStream(s.seed, kServer, "calibration").next_u64());
-    datasets::shuffle_in_place(std::span<int64_t>(order), shuffle_rng);
-    const int64_t per_batch = 128;
-    for (int64_t b = 0; b < 4 && (b + 1) * per_batch <= data.train.size(); ++b) {
-      const auto indices = std::span<const int64_t>(order).subspan(static_cast<size_t>(b * per_batch), per_batch);
-      calibration_batches.push_back(datasets::make_batch(data.train, indices, nullptr, nullptr).images);
-    }
-  }
+  config = assign_parts(s, net->architecture(), profiles);
+  if (s.algorithm.name == "heterofl") calibration_batches = server_held_batches(s, data.train, 512, "calibration");
+  if (s.algorithm.name == "rafl") proxy_batches = server_held_batches(s, data.train, s.algorithm.rafl.proxy_samples, "proxy");
   std::vector<int> eligible;
   for (int c = 0; c < s.clients.count; ++c) {
     if (!profiles[static_cast<size_t>(c)].excluded) eligible.push_back(c);
@@ -266,8 +211,11 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     setup.work = work.get();
     // SuperSFL's local classifier lets a cut-off client keep training and
     // upload later; a baseline client without one simply misses the round.
-    setup.train_when_cut_off = p.local_head || p.cut == net->architecture().unit_count();
+    setup.train_when_cut_off = !p.head_cuts.empty() || !p.split;
     setup.defer_uploads = s.algorithm.name == "supersfl";
+    setup.objective = s.algorithm.name == "depthfl" ? client::Objective::self_distillation
+                      : s.algorithm.name == "rafl"  ? client::Objective::mutual_learning
+                                                    : client::Objective::fused;
     client_setups.push_back(std::move(setup));
     client_states[static_cast<size_t>(c)].data_rng.seed(core::RngStream(s.seed, client_entity(c), "data").next_u64());
 
@@ -286,7 +234,7 @@ World::World(const Scenario& s, int threads) : scenario(s) {
   for (int c = 0; c < n; ++c) {
     const ClientProfile& p = profiles[static_cast<size_t>(c)];
     const supernet::Architecture& arch = net->architecture();
-    if (p.cut == arch.unit_count()) continue;  // the whole model on the device: no server gradient to wait for
+    if (!p.split) continue;  // the client trains alone: no server gradient to wait for
     const int64_t batch = s.training.batch_size;
     const double up = static_cast<double>(batch * (arch.activation_bytes(p.config, p.cut) + client::kLabelBytes) * 8) /
                       static_cast<double>(p.up_bps);
@@ -315,27 +263,37 @@ server::ClientAssignment World::assignment(int client) const {
   server::ClientAssignment a;
   a.config = p.config;
   a.cut = p.cut;
-  a.local_head = p.local_head;
+  a.split = p.split;
+  a.head_cuts = p.head_cuts;
+  a.own_config = p.own_config;
+  a.own_depth = p.own_depth;
   a.samples = samples_per_round(client);
   const supernet::SubnetConfig& config = p.config;
-  const bool split = p.cut < arch.unit_count();
   // Nominal time of one round without contention: compute on both sides, every
   // transfer at the client's own link rates, plus a latency per message.
   const double samples = static_cast<double>(a.samples);
   const int64_t batches = (a.samples + scenario.training.batch_size - 1) / scenario.training.batch_size;
-  const int64_t head_flops = p.local_head ? arch.head_forward_flops(config, p.cut) : 0;
-  const int64_t head_params = p.local_head ? arch.head_params(config, p.cut) : 0;
-  const double client_flops = 3.0 * samples * static_cast<double>(arch.forward_flops(config, 1, p.cut) + head_flops);
+  int64_t client_forward = arch.forward_flops(config, 1, p.cut);
+  int64_t weights = 4 * arch.params(config, 1, p.cut);
+  for (int cut : p.head_cuts) {
+    client_forward += arch.head_forward_flops(config, cut);
+    weights += 4 * arch.head_params(config, cut);
+  }
+  if (p.own_config) {
+    client_forward += arch.forward_flops(*p.own_config, 1, p.own_depth);
+    if (p.own_depth < arch.unit_count()) client_forward += arch.head_forward_flops(*p.own_config, p.own_depth);
+  }
+  const double client_flops = 3.0 * samples * static_cast<double>(client_forward);
   const double server_flops =
-      split ? 3.0 * samples * static_cast<double>(arch.forward_flops(config, p.cut + 1, arch.unit_count())) : 0.0;
-  const double weights = static_cast<double>(4 * (arch.params(config, 1, p.cut) + head_params));
-  const double activations = split ? samples * static_cast<double>(arch.activation_bytes(config, p.cut)) : 0.0;
-  const double labels = split ? samples * client::kLabelBytes : 0.0;
+      p.split ? 3.0 * samples * static_cast<double>(arch.forward_flops(config, p.cut + 1, arch.unit_count())) : 0.0;
+  const double activations = p.split ? samples * static_cast<double>(arch.activation_bytes(config, p.cut)) : 0.0;
+  const double labels = p.split ? samples * client::kLabelBytes : 0.0;
+  const double w = static_cast<double>(weights);
   const double seconds_total =
       client_flops / static_cast<double>(p.flops_per_s) + server_flops / (scenario.server.gflops * 1e9) +
-      8.0 * (weights + activations + labels) / static_cast<double>(p.up_bps) +
-      8.0 * (weights + activations) / static_cast<double>(p.down_bps) +
-      1e-9 * static_cast<double>(p.latency.count()) * static_cast<double>(split ? 2 * batches + 2 : 2);
+      8.0 * (w + activations + labels) / static_cast<double>(p.up_bps) +
+      8.0 * (w + activations) / static_cast<double>(p.down_bps) +
+      1e-9 * static_cast<double>(p.latency.count()) * static_cast<double>(p.split ? 2 * batches + 2 : 2);
   a.expected_round_time = seconds(seconds_total);
   return a;
 }

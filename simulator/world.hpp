@@ -5,6 +5,7 @@
 // schedule of rounds. The runner owns one World per run.
 #include "client/client.hpp"
 #include "datasets/dataset.hpp"
+#include "simulator/client_parts.hpp"
 #include "server/split_server.hpp"
 #include "simulator/core/shared_bandwidth.hpp"
 #include "simulator/core/simulation.hpp"
@@ -16,20 +17,6 @@
 #include <vector>
 
 namespace sflsim::cli {
-
-struct ClientProfile {
-  int tier = 0;
-  double memory_gb = 0;
-  int64_t flops_per_s = 0;
-  int64_t up_bps = 0;
-  int64_t down_bps = 0;
-  core::SimDuration latency{};
-  int cut = 1;                    // units 1..cut on the client; cut == L: the whole model, no server
-  supernet::SubnetConfig config;  // the client's subnet (HeteroFL: narrower)
-  bool local_head = true;         // SuperSFL's local classifier (the baselines have none)
-  bool excluded = false;          // its memory cannot hold its part: never selected
-  int64_t memory_needed = 0;      // bytes, training_memory_bytes of its part
-};
 
 struct World {
   // `threads` run the tensor work of clients, server sessions and evaluation
@@ -43,12 +30,13 @@ struct World {
   const Scenario& scenario;
   datasets::DatasetSplits data;
   std::unique_ptr<supernet::Supernet> net;
-  supernet::SubnetConfig config;  // the whole supernet's config (what is evaluated)
+  supernet::SubnetConfig config;  // what is evaluated: the whole supernet (RaFL: its knowledge network)
   std::vector<std::vector<int64_t>> partition;
   std::vector<ClientProfile> profiles;
   std::vector<std::vector<int>> selected;  // by round, 1-based
   int excluded_clients = 0;
   std::vector<at::Tensor> calibration_batches;  // HeteroFL: training images for static BatchNorm
+  std::vector<at::Tensor> proxy_batches;        // RaFL: the server's unlabelled distillation set
 
   std::unique_ptr<core::WorkPool> work;  // outlives the simulation, whose actors may hold tickets
   std::unique_ptr<core::Simulation> sim;

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sflsim::supernet {
@@ -56,6 +57,16 @@ BodyPart::BodyPart(SliceSet slices, int first_unit, int last_unit)
 at::Tensor BodyPart::forward(const at::Tensor& input, Mode mode, double bn_momentum) const {
   at::Tensor x = input;
   for (int unit = first_; unit <= last_; ++unit) x = forward_unit(unit, x, mode, bn_momentum);
+  return x;
+}
+
+at::Tensor BodyPart::forward(const at::Tensor& input, Mode mode, double bn_momentum, const std::vector<int>& tap_units,
+                             std::vector<at::Tensor>& tapped) const {
+  at::Tensor x = input;
+  for (int unit = first_; unit <= last_; ++unit) {
+    x = forward_unit(unit, x, mode, bn_momentum);
+    if (std::find(tap_units.begin(), tap_units.end(), unit) != tap_units.end()) tapped.push_back(x);
+  }
   return x;
 }
 

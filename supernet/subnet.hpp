@@ -38,6 +38,10 @@ class BodyPart {
   // unit. In train mode BatchNorm uses batch statistics and updates its running
   // statistics with `bn_momentum`; in eval mode it uses the running statistics.
   at::Tensor forward(const at::Tensor& input, Mode mode, double bn_momentum = 0.1) const;
+  // As forward(), and appends to `tapped` the output of each unit listed in
+  // `tap_units` (units of this part; DepthFL's early exits).
+  at::Tensor forward(const at::Tensor& input, Mode mode, double bn_momentum, const std::vector<int>& tap_units,
+                     std::vector<at::Tensor>& tapped) const;
 
   // Deep copies of units [first, cut] and [cut + 1, last].
   std::pair<BodyPart, BodyPart> split(int cut) const;

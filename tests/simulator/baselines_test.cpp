@@ -63,7 +63,8 @@ TEST_CASE("FedAvg and HeteroFL train the whole model on the device: no activatio
     const auto& arch = world.net->architecture();
     for (const ClientProfile& p : world.profiles) {
       CHECK(p.cut == arch.unit_count());
-      CHECK_FALSE(p.local_head);
+      CHECK(p.head_cuts.empty());
+      CHECK_FALSE(p.split);
       expected_weights += 2 * scenario.training.rounds * 4 * arch.params(p.config, 1, arch.unit_count());
     }
     // BatchNorm running statistics travel too: count them from the plans' tensors.
