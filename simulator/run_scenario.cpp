@@ -127,8 +127,9 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.sequential = scenario.algorithm.name == "sl";
   coordinator.device = world.server_device;
   if (scenario.algorithm.name == "rafl") {
-    const server::DistillationOptions distillation{scenario.algorithm.rafl.temperature,
-                                                   scenario.algorithm.rafl.distill_epochs, coordinator.optimizer};
+    const RaflOptions& rafl = scenario.algorithm.rafl;
+    const server::DistillationOptions distillation{
+        rafl.temperature, rafl.distill_epochs, {rafl.learning_rate, 0.9, scenario.training.weight_decay}};
     coordinator.server_update = [&world, distillation](supernet::Supernet& net,
                                                        const std::vector<const protocol::ModelUpload*>& uploads) {
       return server::distill_ensemble(net, world.config, uploads, world.proxy_batches, distillation);

@@ -74,6 +74,7 @@ struct RaflOptions {
   int proxy_samples = 1024;          // server-held unlabelled training images for ensemble distillation
   double temperature = 20.0;         // of the distillation
   int distill_epochs = 1;            // passes over the proxy set per round
+  double learning_rate = 0.001;      // of the server's distillation (SGD, momentum 0.9; FedDF's step size)
 };
 
 struct AlgorithmOptions {

@@ -83,6 +83,7 @@ template <typename V> void describe(V& v, RaflOptions& o) {
   v.field("proxy_samples", o.proxy_samples, 1, 1000000, "unlabelled training images the server holds for distillation");
   v.field("temperature", o.temperature, 1e-3, 1e3, "softmax temperature of the distillation");
   v.field("distill_epochs", o.distill_epochs, 0, 1000, "passes over the proxy set per round (0 = plain averaging)");
+  v.field("learning_rate", o.learning_rate, 0.0, 100.0, "SGD learning rate of the distillation (momentum 0.9)");
 }
 
 template <typename V> void describe(V& v, AlgorithmOptions& o) {
