@@ -1,5 +1,7 @@
 #include "datasets/dataset.hpp"
 
+#include "datasets/compute_device.hpp"
+
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -123,6 +125,11 @@ Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
         if (mirror) std::reverse(row_out, row_out + w);
       }
     }
+  }
+  const c10::Device device = compute_device();
+  if (!device.is_cpu()) {
+    out.images = out.images.to(device);
+    out.labels = out.labels.to(device);
   }
   return out;
 }

@@ -50,6 +50,7 @@ struct AugmentOptions {
   bool horizontal_flip = true;
 };
 
+// On datasets::compute_device() (built on the CPU, then moved there).
 struct Batch {
   at::Tensor images;  // float32 [B, C, H, W], normalised with the dataset's mean/stddev
   at::Tensor labels;  // int64 [B]

@@ -1,5 +1,6 @@
 #include "simulator/bench_train.hpp"
 
+#include "datasets/compute_device.hpp"
 #include "supernet/reference_resnet.hpp"
 #include "supernet/supernet.hpp"
 
@@ -33,8 +34,9 @@ std::string run_train_benchmark(const TrainBenchmarkOptions& options) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(1);
   std::vector<at::Tensor> inputs, labels;
   for (int i = 0; i < 4; ++i) {
-    inputs.push_back(at::randn({options.batch_size, options.channels, options.image_size, options.image_size}, generator));
-    labels.push_back(at::randint(10, {options.batch_size}, generator));
+    inputs.push_back(at::randn({options.batch_size, options.channels, options.image_size, options.image_size}, generator)
+                         .to(datasets::compute_device()));
+    labels.push_back(at::randint(10, {options.batch_size}, generator).to(datasets::compute_device()));
   }
   for (double width : options.widths) {
     supernet::SupernetOptions net_options;
@@ -56,6 +58,7 @@ std::string run_train_benchmark(const TrainBenchmarkOptions& options) {
 
     supernet::ReferenceResNet plain(net.architecture(), config);
     plain->load_from(net.extract(config));
+    plain->to(datasets::compute_device());
     plain->train();
     torch::optim::SGD plain_sgd(plain->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
     const double through_plain = images_per_second(

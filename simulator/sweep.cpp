@@ -141,18 +141,9 @@ std::vector<SweepCell> cells_of(const SweepFile& sweep) {
   return cells;
 }
 
-}  // namespace
-
-std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file) {
-  return cells_of(read_sweep_file(sweep_file));
-}
-
-SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOptions& options) {
-  const SweepFile sweep = read_sweep_file(sweep_file);
-  const std::vector<SweepCell> cells = cells_of(sweep);
-
-  // Every cell is checked before any runs: a typo in the last cell should not
-  // cost the hours of the ones before it.
+// Every cell's scenario, parsed: a ScenarioError names the sweep file and the cell.
+std::vector<Scenario> checked_scenarios(const SweepFile& sweep, const std::vector<SweepCell>& cells,
+                                        const std::filesystem::path& sweep_file) {
   std::vector<Scenario> scenarios;
   for (const SweepCell& cell : cells) {
     std::vector<std::string> overrides = sweep.common;
@@ -163,6 +154,27 @@ SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOption
       throw ScenarioError(std::string(e.what()) + " (sweep " + sweep_file.string() + ", cell " + cell.label + ")");
     }
   }
+  return scenarios;
+}
+
+}  // namespace
+
+std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file) {
+  return cells_of(read_sweep_file(sweep_file));
+}
+
+std::vector<Scenario> sweep_scenarios(const std::filesystem::path& sweep_file) {
+  const SweepFile sweep = read_sweep_file(sweep_file);
+  return checked_scenarios(sweep, cells_of(sweep), sweep_file);
+}
+
+SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOptions& options) {
+  const SweepFile sweep = read_sweep_file(sweep_file);
+  const std::vector<SweepCell> cells = cells_of(sweep);
+
+  // Every cell is checked before any runs: a typo in the last cell should not
+  // cost the hours of the ones before it.
+  const std::vector<Scenario> scenarios = checked_scenarios(sweep, cells, sweep_file);
 
   std::filesystem::create_directories(options.out_dir);
   SweepResult result;

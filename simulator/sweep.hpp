@@ -15,6 +15,8 @@
 // any other cell (never started, interrupted, or changed) runs from scratch.
 // Every cell's scenario is checked before the first runs: a bad sweep file or
 // cell is a ScenarioError naming the file, the JSON path and the cell.
+#include "simulator/scenario.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -41,6 +43,9 @@ struct SweepResult {
 
 // The cells of a sweep file, in run order (validates the sweep file itself).
 std::vector<SweepCell> sweep_cells(const std::filesystem::path& sweep_file);
+
+// Every cell's scenario, parsed (no data is read): what run_sweep checks first.
+std::vector<Scenario> sweep_scenarios(const std::filesystem::path& sweep_file);
 
 SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOptions& options);
 

@@ -1,5 +1,7 @@
 #include "supernet/supernet.hpp"
 
+#include "datasets/compute_device.hpp"
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -41,7 +43,8 @@ Supernet::Supernet(const SupernetOptions& options) : architecture_(std::make_sha
         break;
       }
     }
-    tensors_.push_back(t);
+    // Initialised on the CPU from the seed, so every device starts from the same bytes.
+    tensors_.push_back(t.to(datasets::compute_device()));
   }
 }
 

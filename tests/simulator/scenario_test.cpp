@@ -1,6 +1,7 @@
 // Scenario files: strict keys and types with JSON paths, overrides, round trip.
 #include "simulator/json_reader.hpp"
 #include "simulator/scenario_io.hpp"
+#include "simulator/sweep.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -66,6 +67,23 @@ TEST_CASE("the shipped scenarios parse and scenarios/SCHEMA.md is current", "[sc
   for (const auto& entry : std::filesystem::directory_iterator("scenarios")) {
     if (entry.path().extension() == ".json") CHECK_NOTHROW(load_scenario(entry.path()));
   }
+  // Sweeps and the paper kit: every cell of every sweep parses (the CIFAR data need not be here).
+  int sweeps = 0;
+  for (const char* folder : {"scenarios/sweeps", "scenarios/paper"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+      if (entry.path().extension() != ".json") continue;
+      std::ifstream in(entry.path());
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      INFO(entry.path());
+      if (text.find("\"axes\"") != std::string::npos) {
+        ++sweeps;
+        CHECK(sweep_scenarios(entry.path()).size() >= 2);
+      } else {
+        CHECK_NOTHROW(load_scenario(entry.path()));
+      }
+    }
+  }
+  CHECK(sweeps >= 8);
   std::ifstream schema_file("scenarios/SCHEMA.md");
   std::stringstream schema;
   schema << schema_file.rdbuf();
