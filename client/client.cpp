@@ -262,6 +262,10 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
                      : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
                                                                                 : Outcome::ok;
     sink(record);
+    if (!setup.train_when_cut_off) {
+      state.prefix.reset();
+      state.heads.clear();
+    }
     // The next round starts by this round's deadline (one period later per
     // round in between); its plan is due half a period after that, so a client
     // that hears nothing (server outage, lost plan) trains locally within that

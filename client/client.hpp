@@ -83,7 +83,10 @@ struct ClientSetup {
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
   core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
-  bool train_when_cut_off = true;        // no plan by its due date: train the last model locally
+  // Keep the last model between rounds and train it locally when no plan
+  // comes by its due date (SuperSFL). Otherwise an idle client holds no model
+  // (only RaFL's own network, which is its algorithm's state).
+  bool train_when_cut_off = true;
   bool defer_uploads = true;             // an upload that fails is kept for the next contact
   Objective objective = Objective::fused;
 };
@@ -92,7 +95,7 @@ struct ClientSetup {
 struct ClientState {
   fusion::LossAverages losses;
   std::optional<protocol::ModelUpload> pending;  // deferred upload
-  std::shared_ptr<supernet::BodyPart> prefix;    // the last model, for local-only rounds
+  std::shared_ptr<supernet::BodyPart> prefix;    // the last model, for local-only rounds (else only during a round)
   protocol::Heads heads;
   std::shared_ptr<supernet::BodyPart> own_body;  // RaFL: the client's own network, kept across rounds
   protocol::Heads own_heads;

@@ -211,7 +211,7 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     setup.work = work.get();
     // SuperSFL's local classifier lets a cut-off client keep training and
     // upload later; a baseline client without one simply misses the round.
-    setup.train_when_cut_off = !p.head_cuts.empty() || !p.split;
+    setup.train_when_cut_off = s.algorithm.name == "supersfl";
     setup.defer_uploads = s.algorithm.name == "supersfl";
     setup.objective = s.algorithm.name == "depthfl" ? client::Objective::self_distillation
                       : s.algorithm.name == "rafl"  ? client::Objective::mutual_learning

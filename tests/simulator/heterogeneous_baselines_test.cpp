@@ -159,3 +159,20 @@ TEST_CASE("RaFL: own networks within MAC budgets stay on the device; only the kn
   CHECK(csv_rows(plain.metrics)[0][3] != rows[0][3]);
   CHECK(seconds(csv_rows(plain.metrics)[0][1]) < seconds(rows[0][1]));
 }
+
+TEST_CASE("Between rounds a client holds no model unless its algorithm keeps one", "[baselines]") {
+  for (const char* algorithm : {"fedavg", "sfl-v1", "depthfl", "rafl", "supersfl"}) {
+    Scenario scenario = small_scenario(algorithm);
+    scenario.training.rounds = 1;
+    scenario.algorithm.rafl.proxy_samples = 16;
+    World world(scenario);
+    run_world_here(world);
+    INFO(algorithm);
+    for (const client::ClientState& state : world.client_states) {
+      // SuperSFL keeps its last model to train through a server outage; RaFL keeps its own network.
+      CHECK(static_cast<bool>(state.prefix) == (scenario.algorithm.name == "supersfl"));
+      CHECK(state.heads.size() == (scenario.algorithm.name == "supersfl" ? 1u : 0u));
+      CHECK(static_cast<bool>(state.own_body) == (scenario.algorithm.name == "rafl"));
+    }
+  }
+}
