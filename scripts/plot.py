@@ -115,6 +115,21 @@ def plot_sweep(sweep_dir, out_dir, x_axis, series_axis):
         fig, plots = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8), squeeze=False)
         for ax, panel in zip(plots[0], panels):
             cells = [r for r in rows if tuple(r[a] for a in panel_axes) == panel]
+            if series_axis is None and not all(isinstance(by_x(r[x_axis]), float) for r in cells):
+                # Categories (e.g. algorithms): bars in the sweep's order; no bar = target not reached.
+                values = [number(r[metric]) for r in cells]
+                if metric == "bytes_up":
+                    values = [v + number(r["bytes_down"]) for v, r in zip(values, cells)]
+                names = [r[x_axis] for r in cells]
+                ax.bar(names, [v * scale if v is not None else 0 for v in values], color="tab:blue")
+                for i, v in enumerate(values):
+                    if v is None:
+                        ax.text(i, 0, "not\nreached", ha="center", va="bottom", fontsize=7)
+                ax.set(xlabel=x_axis, ylabel=label,
+                       title=", ".join(f"{a}={v}" for a, v in zip(panel_axes, panel)) or None)
+                ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+                ax.grid(alpha=0.3, axis="y")
+                continue
             groups = sorted({r[series_axis] for r in cells}) if series_axis else [None]
             for group in groups:
                 line = sorted((r for r in cells if series_axis is None or r[series_axis] == group),
@@ -148,6 +163,16 @@ def plot_sweep(sweep_dir, out_dir, x_axis, series_axis):
     if len(rows) <= 18:
         ax.legend(fontsize=6, ncol=2)
     save(fig, os.path.join(out_dir, "accuracy_all_cells.png"))
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in rows:
+        points = evaluated(read_csv(os.path.join(sweep_dir, r["cell"], "metrics.csv")), "round")
+        ax.plot([p[0] for p in points], [p[1] for p in points], label=" ".join(r[a] for a in axes))
+    ax.set(xlabel="round", ylabel="test accuracy", title="every cell", ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    if len(rows) <= 18:
+        ax.legend(fontsize=6, ncol=2)
+    save(fig, os.path.join(out_dir, "accuracy_by_round_all_cells.png"))
 
 
 def main():
