@@ -90,8 +90,13 @@ void WorkPool::work(const std::function<void()>& on_start) {
       std::unique_lock lock(mutex_);
       ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      // Newest first: the newest task is usually the next step of a chain
+      // whose earlier steps it runs inline (WorkTicket::wait), so chains are
+      // finished rather than all started, and fewer autograd graphs (a
+      // forward waiting for its backward) are alive at once. The order in
+      // which tasks run never changes their results.
+      task = std::move(queue_.back());
+      queue_.pop_back();
     }
     if (task->claim()) task->run();
   }
