@@ -3,10 +3,9 @@
 // network learn together by deep mutual learning; each student's loss is
 //   CE(f_i(x), y) + MSE(f_i(x), f_j(x)),   f_j the other network, detached.
 // Only the knowledge network is uploaded; the own network stays on the device.
-#include "client/local_trainer.hpp"
+#include "client/single_loss_trainer.hpp"
 
 #include <ATen/ATen.h>
-#include <torch/optim/sgd.h>
 
 #include <stdexcept>
 
@@ -14,7 +13,7 @@ namespace sflsim::client {
 
 namespace {
 
-class MutualLearningTrainer final : public LocalTrainer {
+class MutualLearningTrainer final : public SingleLossTrainer {
  public:
   MutualLearningTrainer(const RoundModels& models, const OptimizerOptions& options)
       : knowledge_(models.prefix), own_body_(models.own_body), own_head_(models.own_heads.empty() ? nullptr : models.own_heads[0]) {
@@ -27,7 +26,7 @@ class MutualLearningTrainer final : public LocalTrainer {
   }
 
   Forward forward(const at::Tensor& images, const at::Tensor& labels) override {
-    const double momentum = 1.0 / static_cast<double>(++batches_);
+    const double momentum = next_batch_momentum();
     const at::Tensor knowledge = knowledge_->forward(images, supernet::Mode::train, momentum);
     at::Tensor own = own_body_->forward(images, supernet::Mode::train, momentum);
     if (own_head_) own = own_head_->forward(own);
@@ -37,20 +36,10 @@ class MutualLearningTrainer final : public LocalTrainer {
     return {at::Tensor(), knowledge_ce.item<double>()};
   }
 
-  void apply(double /*lambda*/, const at::Tensor& /*cut_gradient*/) override {
-    optimizer_->zero_grad();
-    loss_.backward();
-    optimizer_->step();
-    loss_ = at::Tensor();
-  }
-
  private:
   std::shared_ptr<supernet::BodyPart> knowledge_;
   std::shared_ptr<supernet::BodyPart> own_body_;
   std::shared_ptr<supernet::LocalHead> own_head_;  // when the own network is shallower than the supernet
-  std::unique_ptr<torch::optim::SGD> optimizer_;
-  at::Tensor loss_;
-  int64_t batches_ = 0;
 };
 
 }  // namespace

@@ -3,10 +3,9 @@
 //   sum_i CE(z_i, y) + 1/(n-1) sum_i sum_{j != i} KL(softmax(z_j) || softmax(z_i)),
 // the teacher side of each KL detached (mutual self-distillation).
 // The deepest exit of a full-depth client is the supernet's own classifier.
-#include "client/local_trainer.hpp"
+#include "client/single_loss_trainer.hpp"
 
 #include <ATen/ATen.h>
-#include <torch/optim/sgd.h>
 
 #include <stdexcept>
 
@@ -14,7 +13,7 @@ namespace sflsim::client {
 
 namespace {
 
-class SelfDistillationTrainer final : public LocalTrainer {
+class SelfDistillationTrainer final : public SingleLossTrainer {
  public:
   SelfDistillationTrainer(const RoundModels& models, const OptimizerOptions& options)
       : body_(models.prefix), exits_(models.heads) {
@@ -29,7 +28,7 @@ class SelfDistillationTrainer final : public LocalTrainer {
   Forward forward(const at::Tensor& images, const at::Tensor& labels) override {
     std::vector<at::Tensor> tapped;
     const at::Tensor out =
-        body_->forward(images, supernet::Mode::train, 1.0 / static_cast<double>(++batches_), exit_units_, tapped);
+        body_->forward(images, supernet::Mode::train, next_batch_momentum(), exit_units_, tapped);
     std::vector<at::Tensor> logits;
     for (size_t i = 0; i < exits_.size(); ++i) logits.push_back(exits_[i]->forward(tapped[i]));
     if (body_->last_unit() == body_->slices().architecture->unit_count()) logits.push_back(out);
@@ -53,20 +52,10 @@ class SelfDistillationTrainer final : public LocalTrainer {
     return {at::Tensor(), deepest_loss.item<double>()};
   }
 
-  void apply(double /*lambda*/, const at::Tensor& /*cut_gradient*/) override {
-    optimizer_->zero_grad();
-    loss_.backward();
-    optimizer_->step();
-    loss_ = at::Tensor();
-  }
-
  private:
   std::shared_ptr<supernet::BodyPart> body_;
   protocol::Heads exits_;  // ascending cuts
   std::vector<int> exit_units_;
-  std::unique_ptr<torch::optim::SGD> optimizer_;
-  at::Tensor loss_;
-  int64_t batches_ = 0;
 };
 
 }  // namespace

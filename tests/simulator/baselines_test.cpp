@@ -1,6 +1,7 @@
 // The baselines on the one supernet, each by its defining behaviour.
 #include "simulator/run_scenario.hpp"
 #include "simulator/world.hpp"
+#include "baseline_run.hpp"
 #include "csv_file.hpp"
 #include "temp_dir.hpp"
 
@@ -18,35 +19,9 @@ namespace {
 using sflsim::test::csv_rows;
 using sflsim::test::read_file;
 
-Scenario baseline_scenario(const std::string& algorithm) {
-  Scenario s;
-  s.dataset.name = "synthetic";
-  s.dataset.augment = false;
-  s.algorithm.name = algorithm;
-  s.training.rounds = 2;
-  s.training.batch_size = 16;
-  s.training.max_samples_per_round = 48;
-  s.training.eval_samples = 200;
-  s.clients.count = 6;
-  DeviceTier small{"small", 0.5, 2.0, 5.0, "4g"};
-  DeviceTier large{"large", 0.5, 8.0, 50.0, "wifi"};
-  s.clients.tiers = {small, large};
-  return s;
-}
-
-struct Outputs {
-  std::string metrics, clients;
-};
-
-Outputs run(const Scenario& scenario) {
-  at::set_num_threads(1);
-  sflsim::test::TempDir dir;
-  RunOptions options;
-  options.out_dir = dir.path();
-  options.progress = false;
-  run_scenario(scenario, options);
-  return {read_file(dir.path() / "metrics.csv"), read_file(dir.path() / "clients.csv")};
-}
+using Outputs = sflsim::test::RunOutputs;
+using sflsim::test::baseline_scenario;
+Outputs run(const Scenario& scenario) { return sflsim::test::run_outputs(scenario); }
 
 std::string column(const std::string& csv, size_t index) {
   std::string out;

@@ -1,8 +1,8 @@
 // SL, DepthFL and RaFL on the one supernet, each by its defining behaviour.
 #include "simulator/run_scenario.hpp"
 #include "simulator/world.hpp"
+#include "baseline_run.hpp"
 #include "csv_file.hpp"
-#include "temp_dir.hpp"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -17,40 +17,10 @@ namespace {
 using sflsim::test::csv_rows;
 using sflsim::test::read_file;
 
-Scenario small_scenario(const std::string& algorithm) {
-  Scenario s;
-  s.dataset.name = "synthetic";
-  s.dataset.augment = false;
-  s.algorithm.name = algorithm;
-  s.training.rounds = 2;
-  s.training.batch_size = 16;
-  s.training.max_samples_per_round = 48;
-  s.training.eval_samples = 200;
-  s.clients.count = 6;
-  DeviceTier small{"small", 0.5, 2.0, 5.0, "4g"};
-  DeviceTier large{"large", 0.5, 8.0, 50.0, "wifi"};
-  s.clients.tiers = {small, large};
-  return s;
-}
-
-struct Outputs {
-  std::string metrics, clients;
-};
-
-Outputs run_world_here(World& world) {
-  at::set_num_threads(1);
-  sflsim::test::TempDir dir;
-  RunOptions options;
-  options.out_dir = dir.path();
-  options.progress = false;
-  run_world(world, options);
-  return {read_file(dir.path() / "metrics.csv"), read_file(dir.path() / "clients.csv")};
-}
-
-Outputs run(const Scenario& scenario) {
-  World world(scenario);
-  return run_world_here(world);
-}
+using Outputs = sflsim::test::RunOutputs;
+Scenario small_scenario(const std::string& algorithm) { return sflsim::test::baseline_scenario(algorithm); }
+Outputs run(const Scenario& scenario) { return sflsim::test::run_outputs(scenario); }
+Outputs run_world_here(World& world) { return sflsim::test::run_outputs(world); }
 
 double seconds(const std::string& cell) { return std::stod(cell); }
 }  // namespace
