@@ -54,22 +54,28 @@ Scenario fmnist_scenario(int clients, const SuiteOptions& options) {
   return s;
 }
 
-// The simulator on `clients` clients: mean wall seconds of the rounds without evaluation.
-Json simulator_child(int clients, const SuiteOptions& options) {
+// Runs `scenario` into a scratch directory; returns wall.csv's seconds per round.
+std::vector<double> run_scratch(const Scenario& scenario, int threads) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("sflsim-bench-" + std::to_string(::getpid()));
   RunOptions run;
   run.out_dir = dir;
   run.progress = false;
-  run.threads = options.threads;
+  run.threads = threads;
   at::set_num_threads(1);
-  run_scenario(fmnist_scenario(clients, options), run);
+  run_scenario(scenario, run);
   std::ifstream wall(dir / "wall.csv");
   std::string line;
   std::getline(wall, line);
   std::vector<double> seconds;
   while (std::getline(wall, line)) seconds.push_back(std::stod(line.substr(line.find(',') + 1)));
   std::filesystem::remove_all(dir);
+  return seconds;
+}
+
+// The simulator on `clients` clients: mean wall seconds of the rounds without evaluation.
+Json simulator_child(int clients, const SuiteOptions& options) {
+  std::vector<double> seconds = run_scratch(fmnist_scenario(clients, options), options.threads);
   seconds.pop_back();  // the evaluated round
   const double per_round = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(seconds.size());
   const double samples = static_cast<double>(clients) * options.samples_per_client;
@@ -119,14 +125,7 @@ Json memory_child(int clients, const SuiteOptions& options) {
   Scenario s = fmnist_scenario(clients, one);
   s.clients.participation = 1.0 / clients;
   s.training.eval_samples = 100;
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("sflsim-bench-" + std::to_string(::getpid()));
-  RunOptions run;
-  run.out_dir = dir;
-  run.progress = false;
-  at::set_num_threads(1);
-  run_scenario(s, run);
-  std::filesystem::remove_all(dir);
+  run_scratch(s, 1);
   return {{"clients", clients}, {"peak_rss_bytes", peak_rss_bytes()}};
 }
 

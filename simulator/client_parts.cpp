@@ -37,11 +37,6 @@ int allocate_cut(const Scenario& s, const std::string& policy, const supernet::A
   return std::clamp(d, 1, deepest);
 }
 
-// Forward FLOPs per sample of units 1..depth plus, below the full depth, a head.
-int64_t network_flops(const supernet::Architecture& arch, const supernet::SubnetConfig& config, int depth) {
-  return arch.forward_flops(config, 1, depth) + (depth < arch.unit_count() ? arch.head_forward_flops(config, depth) : 0);
-}
-
 // RaFL: a random subnet (depth at a stage end or the full network, a width
 // level per stage) whose forward cost is within [budget / 2, budget]; after
 // 1000 draws the largest one seen under budget, else the smallest there is.
@@ -67,6 +62,10 @@ std::pair<supernet::SubnetConfig, int> sample_own_network(const supernet::Archit
 }
 
 }  // namespace
+
+int64_t network_flops(const supernet::Architecture& arch, const supernet::SubnetConfig& config, int depth) {
+  return arch.forward_flops(config, 1, depth) + (depth < arch.unit_count() ? arch.head_forward_flops(config, depth) : 0);
+}
 
 std::vector<int> stage_end_units(const supernet::Architecture& arch) {
   std::vector<int> ends;
@@ -139,6 +138,11 @@ supernet::SubnetConfig assign_parts(const Scenario& s, const supernet::Architect
         width = std::min(width, p.own_config->width[static_cast<size_t>(stage)]);
       }
     }
+  }
+  // RaFL's knowledge network is known once every own network is drawn.
+  const supernet::SubnetConfig& evaluated = name == "rafl" ? knowledge : whole;
+  for (ClientProfile& p : profiles) {
+    if (p.own_config) p.config = knowledge;
     p.memory_needed = arch.training_memory_bytes(p.config, 1, p.cut, s.training.batch_size);
     if (p.own_config) p.memory_needed += arch.training_memory_bytes(*p.own_config, 1, p.own_depth, s.training.batch_size);
     // SuperSFL's cut rule, HeteroFL's widths, DepthFL's depths and RaFL's
@@ -147,13 +151,7 @@ supernet::SubnetConfig assign_parts(const Scenario& s, const supernet::Architect
     const bool fits = static_cast<double>(p.memory_needed) <= p.memory_gb * 1e9;
     p.excluded = (split_baseline || name == "fedavg") && !fits && !s.algorithm.include_excluded;
   }
-  if (name != "rafl") return whole;
-  for (ClientProfile& p : profiles) {
-    p.config = knowledge;
-    p.memory_needed = arch.training_memory_bytes(knowledge, 1, units, s.training.batch_size) +
-                      arch.training_memory_bytes(*p.own_config, 1, p.own_depth, s.training.batch_size);
-  }
-  return knowledge;
+  return evaluated;
 }
 
 }  // namespace sflsim::cli

@@ -36,6 +36,11 @@ struct ClientProfile {
 supernet::SubnetConfig assign_parts(const Scenario& scenario, const supernet::Architecture& arch,
                                     std::vector<ClientProfile>& profiles);
 
+// Forward FLOPs per sample of a standalone network: units 1..depth of
+// `config`, plus a local head when depth is short of the classifier (RaFL's
+// own networks).
+int64_t network_flops(const supernet::Architecture& arch, const supernet::SubnetConfig& config, int depth);
+
 // The last unit of every stage (DepthFL's exits, RaFL's depth choices), ascending.
 std::vector<int> stage_end_units(const supernet::Architecture& arch);
 

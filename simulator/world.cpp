@@ -100,8 +100,13 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     const DeviceTier& t = s.clients.tiers[static_cast<size_t>(tier)];
     core::RngStream rng(s.seed, client_entity(c), "network");
     const core::ClientNetwork network = core::draw_client_network(core::network_profile(s.clients.network == "per-tier" ? t.network : s.clients.network), rng);
-    profiles[static_cast<size_t>(c)] = {tier, t.memory_gb, static_cast<int64_t>(t.gflops * 1e9), network.up_bps,
-                                        network.down_bps, network.latency};
+    ClientProfile& p = profiles[static_cast<size_t>(c)];
+    p.tier = tier;
+    p.memory_gb = t.memory_gb;
+    p.flops_per_s = static_cast<int64_t>(t.gflops * 1e9);
+    p.up_bps = network.up_bps;
+    p.down_bps = network.down_bps;
+    p.latency = network.latency;
   }
   config = assign_parts(s, net->architecture(), profiles);
   if (s.algorithm.name == "heterofl") calibration_batches = server_held_batches(s, data.train, 512, "calibration");
@@ -268,25 +273,22 @@ server::ClientAssignment World::assignment(int client) const {
   a.own_config = p.own_config;
   a.own_depth = p.own_depth;
   a.samples = samples_per_round(client);
-  const supernet::SubnetConfig& config = p.config;
+  const supernet::SubnetConfig& subnet = p.config;
   // Nominal time of one round without contention: compute on both sides, every
   // transfer at the client's own link rates, plus a latency per message.
   const double samples = static_cast<double>(a.samples);
   const int64_t batches = (a.samples + scenario.training.batch_size - 1) / scenario.training.batch_size;
-  int64_t client_forward = arch.forward_flops(config, 1, p.cut);
-  int64_t weights = 4 * arch.params(config, 1, p.cut);
+  int64_t client_forward = arch.forward_flops(subnet, 1, p.cut);
+  int64_t weights = 4 * arch.params(subnet, 1, p.cut);
   for (int cut : p.head_cuts) {
-    client_forward += arch.head_forward_flops(config, cut);
-    weights += 4 * arch.head_params(config, cut);
+    client_forward += arch.head_forward_flops(subnet, cut);
+    weights += 4 * arch.head_params(subnet, cut);
   }
-  if (p.own_config) {
-    client_forward += arch.forward_flops(*p.own_config, 1, p.own_depth);
-    if (p.own_depth < arch.unit_count()) client_forward += arch.head_forward_flops(*p.own_config, p.own_depth);
-  }
+  if (p.own_config) client_forward += network_flops(arch, *p.own_config, p.own_depth);
   const double client_flops = 3.0 * samples * static_cast<double>(client_forward);
   const double server_flops =
-      p.split ? 3.0 * samples * static_cast<double>(arch.forward_flops(config, p.cut + 1, arch.unit_count())) : 0.0;
-  const double activations = p.split ? samples * static_cast<double>(arch.activation_bytes(config, p.cut)) : 0.0;
+      p.split ? 3.0 * samples * static_cast<double>(arch.forward_flops(subnet, p.cut + 1, arch.unit_count())) : 0.0;
+  const double activations = p.split ? samples * static_cast<double>(arch.activation_bytes(subnet, p.cut)) : 0.0;
   const double labels = p.split ? samples * client::kLabelBytes : 0.0;
   const double w = static_cast<double>(weights);
   const double seconds_total =

@@ -107,8 +107,7 @@ TEST_CASE("RaFL: own networks within MAC budgets stay on the device; only the kn
   for (const ClientProfile& p : world.profiles) {
     REQUIRE(p.own_config);
     CHECK(p.config == world.config);
-    const int64_t own = arch.forward_flops(*p.own_config, 1, p.own_depth) +
-                        (p.own_depth < units ? arch.head_forward_flops(*p.own_config, p.own_depth) : 0);
+    const int64_t own = network_flops(arch, *p.own_config, p.own_depth);
     CHECK(own <= full * p.flops_per_s / 50'000'000'000);  // the budget: the device's share of the fastest's speed
     for (int s = 0; s < 4; ++s) CHECK(world.config.width[static_cast<size_t>(s)] <= 1.0);
   }
