@@ -8,6 +8,9 @@ namespace sflsim::core {
 struct WorkTicket::Task {
   enum State { queued, running, done };
   std::function<void()> body;
+  WorkPool* pool = nullptr;  // null: the inline pool
+  uint64_t chain = 0;
+  uint64_t sequence = 0;  // submission order
   std::atomic<int> state{queued};
   std::exception_ptr error;
   std::mutex mutex;
@@ -47,15 +50,25 @@ void WorkTicket::wait() const {
 
 bool WorkTicket::pending() const { return task_ && task_->state != Task::done; }
 
+uint64_t WorkTicket::chain() const { return task_ ? task_->chain : 0; }
+
+bool WorkPool::RunFirst::operator()(const std::shared_ptr<WorkTicket::Task>& a,
+                                    const std::shared_ptr<WorkTicket::Task>& b) const {
+  if (a->chain != b->chain) return a->chain < b->chain;
+  return a->sequence > b->sequence;
+}
+
 WorkGuard::~WorkGuard() {
   try {
     last.wait();
   } catch (...) {
     // Nobody asked for the result any more; the error goes with it.
   }
+  if (last.task_ && last.task_->pool) last.task_->pool->close_chain(last.task_->chain);
 }
 
-WorkPool::WorkPool(int workers, std::function<void()> on_worker_start) {
+WorkPool::WorkPool(int workers, std::function<void()> on_worker_start, int open_chains_limit)
+    : open_chains_limit_(static_cast<size_t>(open_chains_limit >= 0 ? open_chains_limit : 8 * std::max(0, workers))) {
   threads_.reserve(static_cast<size_t>(std::max(0, workers)));
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this, on_worker_start] { work(on_worker_start); });
 }
@@ -69,43 +82,105 @@ WorkPool::~WorkPool() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-WorkTicket WorkPool::submit(std::function<void()> body) {
+WorkTicket WorkPool::submit(std::function<void()> body, uint64_t chain, Start start) {
   auto task = std::make_shared<WorkTicket::Task>();
   task->body = std::move(body);
-  if (!threads_.empty()) {
-    {
-      const std::lock_guard lock(mutex_);
-      queue_.push_back(task);
+  task->chain = chain;
+  if (threads_.empty()) return WorkTicket(std::move(task));
+  task->pool = this;
+  {
+    const std::lock_guard lock(mutex_);
+    task->sequence = ++submitted_;
+    if (start == Start::now) {
+      queue_.insert(task);
+    } else if (chain != 0) {
+      deferred_[chain].push_back(task);
     }
-    ready_.notify_one();
   }
+  ready_.notify_one();
   return WorkTicket(std::move(task));
+}
+
+void WorkPool::release(const WorkTicket& ticket) {
+  if (threads_.empty() || !ticket.task_) return;
+  {
+    const std::lock_guard lock(mutex_);
+    deferred_.erase(ticket.task_->chain);
+    open_chains_.erase(ticket.task_->chain);
+    if (ticket.pending()) queue_.insert(ticket.task_);  // a set: offering twice is offering once
+  }
+  ready_.notify_all();  // the task, and room for another chain ahead
+}
+
+void WorkPool::close_chain(uint64_t chain) {
+  {
+    const std::lock_guard lock(mutex_);
+    deferred_.erase(chain);
+    if (open_chains_.erase(chain) == 0) return;
+  }
+  ready_.notify_all();  // an idle worker may start another chain now
+}
+
+// The oldest chain's newest task first (see the header): chains are finished
+// one after another rather than all started at once.
+std::shared_ptr<WorkTicket::Task> WorkPool::next_task() {
+  while (!queue_.empty()) {
+    auto task = *queue_.begin();
+    queue_.erase(queue_.begin());
+    if (task->claim()) return task;  // else a wait() runs it already
+  }
+  // Ahead of release: an open chain's newest task, or the oldest chain's if
+  // another may be opened. Tasks that ran (inline, as a predecessor) are dropped.
+  const auto newest_pending = [](std::vector<std::shared_ptr<WorkTicket::Task>>& tasks) {
+    while (!tasks.empty() && !tasks.back()->claim()) tasks.pop_back();
+    if (tasks.empty()) return std::shared_ptr<WorkTicket::Task>();
+    auto task = std::move(tasks.back());
+    tasks.pop_back();
+    return task;
+  };
+  for (const uint64_t chain : open_chains_) {
+    auto found = deferred_.find(chain);
+    if (found == deferred_.end()) continue;
+    if (auto task = newest_pending(found->second)) return task;
+  }
+  if (open_chains_.size() >= open_chains_limit_) return nullptr;
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    if (open_chains_.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (auto task = newest_pending(it->second)) {
+      open_chains_.insert(it->first);
+      return task;
+    }
+    it = deferred_.erase(it);
+  }
+  return nullptr;
 }
 
 void WorkPool::work(const std::function<void()>& on_start) {
   if (on_start) on_start();
   while (true) {
-    std::shared_ptr<WorkTicket::Task> task;
+    std::shared_ptr<WorkTicket::Task> task;  // claimed by next_task()
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      // Newest first: the newest task is usually the next step of a chain
-      // whose earlier steps it runs inline (WorkTicket::wait), so chains are
-      // finished rather than all started, and fewer autograd graphs (a
-      // forward waiting for its backward) are alive at once. The order in
-      // which tasks run never changes their results.
-      task = std::move(queue_.back());
-      queue_.pop_back();
+      ready_.wait(lock, [&] { return (task = next_task()) || stopping_; });
+      if (!task) return;  // stopping; deferred tasks are run by whoever waits for them
     }
-    if (task->claim()) task->run();
+    task->run();
   }
 }
 
-WorkTicket submit_work(WorkPool* pool, std::function<void()> body) {
-  if (pool != nullptr) return pool->submit(std::move(body));
+WorkTicket submit_work(WorkPool* pool, std::function<void()> body, uint64_t chain, Start start) {
+  if (pool != nullptr) return pool->submit(std::move(body), chain, start);
   static WorkPool inline_pool(0);
-  return inline_pool.submit(std::move(body));
+  return inline_pool.submit(std::move(body), chain, start);
 }
+
+void release_work(WorkPool* pool, const WorkTicket& ticket) {
+  if (pool != nullptr) pool->release(ticket);
+}
+
+uint64_t open_chain(WorkPool* pool) { return pool != nullptr ? pool->open_chain() : 0; }
 
 }  // namespace sflsim::core

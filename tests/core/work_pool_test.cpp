@@ -5,6 +5,8 @@
 #include <atomic>
 #include <numeric>
 #include <stdexcept>
+#include <string>
+#include <vector>
 #include <thread>
 
 using sflsim::core::submit_work;
@@ -79,4 +81,66 @@ TEST_CASE("work pool: workers run their start hook once each", "[work_pool]") {
     pool.submit([] {}).wait();
   }
   CHECK(started == 3);
+}
+
+namespace {
+// Spins until `flag` is set or two seconds pass; returns the flag.
+bool eventually(const std::atomic<bool>& flag) {
+  for (int i = 0; i < 2000 && !flag; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return flag;
+}
+}  // namespace
+
+using sflsim::core::Start;
+
+TEST_CASE("work pool: an on-demand task waits for release or wait; release offers it to the workers",
+          "[work_pool]") {
+  WorkPool pool(2, {}, /*open_chains_limit=*/0);  // no running ahead: only release or wait starts it
+  std::atomic<bool> ran{false};
+  const WorkTicket ticket = pool.submit([&] { ran = true; }, pool.open_chain(), Start::on_demand);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(ran);  // nothing may start it; this cannot pass by luck the wrong way
+  pool.release(ticket);
+  CHECK(eventually(ran));  // a worker ran it: nobody waited
+  ticket.wait();
+  CHECK_FALSE(ticket.pending());
+}
+
+TEST_CASE("work pool: idle workers start at most the limit of chains ahead of their release", "[work_pool]") {
+  WorkPool pool(1, {}, /*open_chains_limit=*/1);
+  std::atomic<bool> first_ran{false}, second_ran{false};
+  const uint64_t first = pool.open_chain(), second = pool.open_chain();
+  const WorkTicket a = pool.submit([&] { first_ran = true; }, first, Start::on_demand);
+  const WorkTicket b = pool.submit([&] { second_ran = true; }, second, Start::on_demand);
+  CHECK(eventually(first_ran));  // the oldest chain is taken ahead by the idle worker
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(second_ran);  // the first chain is open (neither released nor closed): no second one
+  pool.close_chain(first);
+  CHECK(eventually(second_ran));
+  b.wait();
+  a.wait();
+}
+
+TEST_CASE("work pool: released tasks of the oldest chain run first, the newest of a chain first", "[work_pool]") {
+  WorkPool pool(1);
+  std::atomic<bool> gate_open{false}, all_ran{false};
+  std::vector<std::string> order;  // written by the one worker only
+  const WorkTicket gate = pool.submit([&] {
+    while (!gate_open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the worker is inside the gate
+  const uint64_t older = pool.open_chain(), newer = pool.open_chain();
+  std::vector<WorkTicket> tickets;
+  const auto record = [&](const char* name) {
+    order.emplace_back(name);
+    if (order.size() == 3) all_ran = true;
+  };
+  tickets.push_back(pool.submit([&] { record("newer"); }, newer));
+  tickets.push_back(pool.submit([&] { record("older-1"); }, older));
+  tickets.push_back(pool.submit([&] { record("older-2"); }, older));
+  gate_open = true;
+  REQUIRE(eventually(all_ran));  // the worker ran all three; nobody waited (a wait could run one itself)
+  CHECK(order == std::vector<std::string>{"older-2", "older-1", "newer"});
+  for (const WorkTicket& ticket : tickets) ticket.wait();
+  gate.wait();
 }
