@@ -95,9 +95,10 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
   record.cut = job.cut;
   record.width = (state.own_body ? state.own_body->config() : config).width[0];
   record.samples = job.samples;
-  // The arithmetic runs as a chain of tasks (forward, step, forward, ...)
-  // while the round goes on in virtual time; the losses it yields are summed
-  // by the tasks and read after the chain's end is waited for.
+  // The arithmetic runs as a chain of tasks (forward, step, forward, ...),
+  // deferred while the round goes on in virtual time and released to the
+  // workers with its last task; the losses it yields are summed by the tasks
+  // and read after the chain's end is waited for.
   struct LossSums {
     double local = 0.0;
     double server = 0.0;
@@ -107,6 +108,7 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
       make_trainer(setup.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
   LocalTrainer& trainer = *trainer_owner;
   core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
+  const uint64_t chain_rank = core::open_chain(setup.work);  // the session's server steps inherit it
 
   for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
@@ -123,7 +125,8 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
           state.losses.add_local(forward.local_loss);
           sums.local += forward.local_loss;
           *out = forward.features;
-        });
+        },
+        chain_rank, core::Start::on_demand);
     chain.last = features.ready;
     co_await setup.device->compute(forward_flops * batch_size);
 
@@ -167,7 +170,12 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
             sums.server += step.loss;
           }
           trainer.apply(setup.lambda(state.losses, cut, units, cut_gradient.defined()), cut_gradient);
-        });
+        },
+        chain_rank, core::Start::on_demand);
+    // The round's whole chain goes to the workers once its last task exists
+    // (see work_pool.hpp: one autograd graph and server replica per worker,
+    // not one per client training in virtual time).
+    if (done + batch_size >= job.samples) core::release_work(setup.work, chain.last);
     co_await setup.device->compute(2 * forward_flops * batch_size);
     ++record.batches;
   }

@@ -9,14 +9,16 @@ double aggregation_weight(const ClientUpdate& update, const AggregationOptions& 
   return static_cast<double>(update.samples) * performance * std::pow(options.staleness_gamma, update.staleness);
 }
 
+void fold(supernet::WriteBack& into, const ClientUpdate& update, const AggregationOptions& options) {
+  if (update.samples <= 0) return;
+  const double weight = aggregation_weight(update, options);
+  for (const supernet::SliceSet* slices : update.slices) into.add({slices, weight});
+}
+
 void aggregate(supernet::Supernet& net, std::span<const ClientUpdate> updates, const AggregationOptions& options) {
-  std::vector<supernet::Contribution> contributions;
-  for (const ClientUpdate& update : updates) {
-    if (update.samples <= 0) continue;
-    const double weight = aggregation_weight(update, options);
-    for (const supernet::SliceSet* slices : update.slices) contributions.push_back({slices, weight});
-  }
-  net.write_back(contributions);
+  supernet::WriteBack write(net);
+  for (const ClientUpdate& update : updates) fold(write, update, options);
+  write.apply();
 }
 
 }  // namespace sflsim::fusion

@@ -28,6 +28,9 @@ struct ClientUpdate {
 
 double aggregation_weight(const ClientUpdate& update, const AggregationOptions& options);
 
+// Adds one update's copies to a write-back with its weight (ignored with zero samples).
+void fold(supernet::WriteBack& into, const ClientUpdate& update, const AggregationOptions& options);
+
 // Writes all updates into `net`; clients with zero samples are ignored.
 void aggregate(supernet::Supernet& net, std::span<const ClientUpdate> updates, const AggregationOptions& options);
 

@@ -32,12 +32,20 @@ protocol::ServerStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD&
 
 }  // namespace
 
-ServerModel::ServerModel(std::shared_ptr<supernet::BodyPart> part, const protocol::OptimizerOptions& options)
-    : suffix(std::move(part)),
-      optimizer(std::make_unique<torch::optim::SGD>(suffix->slices().parameters(),
-                                                    torch::optim::SGDOptions(options.learning_rate)
-                                                        .momentum(options.momentum)
-                                                        .weight_decay(options.weight_decay))) {}
+ServerModel::ServerModel(const supernet::Supernet& net, const supernet::SubnetConfig& config, int first_unit,
+                         int last_unit, const protocol::OptimizerOptions& options)
+    : net_(net), config_(config), first_unit_(first_unit), last_unit_(last_unit), options_(options) {}
+
+supernet::BodyPart& ServerModel::materialize() {
+  if (!suffix) {
+    suffix = std::make_shared<supernet::BodyPart>(net_.extract(config_, first_unit_, last_unit_));
+    optimizer = std::make_unique<torch::optim::SGD>(suffix->slices().parameters(),
+                                                    torch::optim::SGDOptions(options_.learning_rate)
+                                                        .momentum(options_.momentum)
+                                                        .weight_decay(options_.weight_decay));
+  }
+  return *suffix;
+}
 
 ServerModel::~ServerModel() = default;
 
@@ -92,9 +100,10 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
                                                   activations = batch->features, labels = batch->labels,
                                                   batches_before = model->batches, out = step.value] {
         previous.wait();
-        *out = train_suffix(*model->suffix, *model->optimizer, activations.get(), labels, batches_before);
+        supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
+        *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
         loss_sum += out->loss;
-      });
+      }, batch->features.ready.chain(), core::Start::on_demand);  // run by the client's step that needs it
       model->last_step = chain.last = step.ready;
       ++model->batches;
       co_await setup.device->compute(3 * suffix_flops * batch_size);
@@ -202,8 +211,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
         if (setup.shared_server_model && shared) {
           model = shared;
         } else {
-          model = std::make_shared<ServerModel>(
-              std::make_shared<supernet::BodyPart>(net.extract(a.config, a.cut + 1, unit_count)), setup.optimizer);
+          model = std::make_shared<ServerModel>(net, a.config, a.cut + 1, unit_count, setup.optimizer);
           if (setup.shared_server_model) shared = model;
         }
       }
@@ -213,7 +221,26 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     RoundSummary summary;
     summary.round = round;
     std::vector<SessionResult> results;
-    std::vector<fusion::ClientUpdate> updates;
+    // Each result's trained copies are folded into the round's sum as it
+    // comes in, and its server replica freed: replicas of finished clients do
+    // not wait for the slowest one.
+    supernet::WriteBack round_sum(net);
+    const auto fold = [&](SessionResult& r) {
+      for (const protocol::ModelUpload& stale : r.stale_uploads) {
+        fusion::fold(round_sum, update_from(stale, round), setup.aggregation);
+      }
+      fusion::ClientUpdate update;
+      if (r.upload && !setup.sequential) update = update_from(*r.upload, round);  // SL aggregated it already
+      if (r.suffix && !setup.shared_server_model) {
+        update.slices.push_back(&r.suffix->slices());
+        if (!r.upload) {
+          update.samples = r.server_samples;
+          update.mean_loss = r.server_loss_sum / static_cast<double>(r.server_batches);
+        }
+      }
+      if (!update.slices.empty()) fusion::fold(round_sum, update, setup.aggregation);
+      r.suffix.reset();
+    };
     const auto collect = [&]() -> asio::awaitable<bool> {
       auto received_result = co_await setup.results->receive_until(core::kNever);
       auto& [error, result] = received_result;
@@ -229,6 +256,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
       }
       for (size_t i = 0; i < selected.size(); ++i) {
         if (!co_await collect()) break;
+        fold(results.back());
       }
     } else {
       // SL: one client at a time, each given its own share of the round, and
@@ -243,6 +271,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
           const fusion::ClientUpdate update = update_from(*results.back().upload, round);
           fusion::aggregate(net, std::span(&update, 1), setup.aggregation);
         }
+        fold(results.back());
       }
     }
     std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.client < b.client; });
@@ -255,28 +284,13 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
         local_loss_sum += r.upload->mean_local_loss * static_cast<double>(r.upload->samples);
         local_samples += r.upload->samples;
       }
-      for (const protocol::ModelUpload& stale : r.stale_uploads) {
-        updates.push_back(update_from(stale, round));
-        uploads.push_back(&stale);
-      }
-      fusion::ClientUpdate update;
-      if (r.upload && !setup.sequential) {
-        update = update_from(*r.upload, round);
-        uploads.push_back(&*r.upload);
-      }
-      if (r.suffix && !setup.shared_server_model) {
-        update.slices.push_back(&r.suffix->slices());
-        if (!r.upload) {
-          update.samples = r.server_samples;
-          update.mean_loss = r.server_loss_sum / static_cast<double>(r.server_batches);
-        }
-      }
-      if (!update.slices.empty()) updates.push_back(std::move(update));
+      for (const protocol::ModelUpload& stale : r.stale_uploads) uploads.push_back(&stale);
+      if (r.upload && !setup.sequential) uploads.push_back(&*r.upload);
       loss_sum += r.server_loss_sum;
       loss_batches += r.server_batches;
       ++(r.upload ? summary.clients_ok : summary.clients_failed);
     }
-    fusion::aggregate(net, updates, setup.aggregation);
+    round_sum.apply();
     if (shared && shared->batches > 0) {
       // SFL-V2: the one server model replaces the supernet's suffix (not averaged).
       shared->last_step.wait();

@@ -37,16 +37,32 @@ using Downlink = core::Link<protocol::ServerToClient>;
 // (SuperSFL, SFL-V1) or one model every session shares (SFL-V2), with its
 // optimizer and the chain of its steps, which run in the order the server
 // receives the batches (see core/work_pool.hpp).
+//
+// The weights are extracted from the supernet by the first step task, not
+// when the round is planned, so a replica takes memory only from its first
+// batch until the coordinator folds it into the round's sum (the supernet
+// does not change in between).
 struct ServerModel {
-  ServerModel(std::shared_ptr<supernet::BodyPart> suffix, const protocol::OptimizerOptions& options);
+  ServerModel(const supernet::Supernet& net, const supernet::SubnetConfig& config, int first_unit, int last_unit,
+              const protocol::OptimizerOptions& options);
   ~ServerModel();
   ServerModel(const ServerModel&) = delete;
   ServerModel& operator=(const ServerModel&) = delete;
 
-  std::shared_ptr<supernet::BodyPart> suffix;
+  // The model, extracted on first use; called only by the chain's tasks.
+  supernet::BodyPart& materialize();
+
+  std::shared_ptr<supernet::BodyPart> suffix;  // null before the first step
   std::unique_ptr<torch::optim::SGD> optimizer;
   core::WorkTicket last_step;
   int64_t batches = 0;  // steps so far this round: BatchNorm momentum 1/(k+1)
+
+ private:
+  const supernet::Supernet& net_;
+  supernet::SubnetConfig config_;
+  int first_unit_;
+  int last_unit_;
+  protocol::OptimizerOptions options_;
 };
 
 // Coordinator -> session (an in-process mailbox: no wire cost).

@@ -74,39 +74,53 @@ LocalHead Supernet::extract_head(const SubnetConfig& config, int cut) const {
   return LocalHead(slice(config, architecture_->head_spec_ids(cut)), cut);
 }
 
-void Supernet::write_back(std::span<const Contribution> contributions) {
-  struct Accumulator {
-    at::Tensor weighted_sum;
-    at::Tensor coverage;
-  };
-  std::vector<Accumulator> acc(tensors_.size());
+struct WriteBack::Accumulator {
+  at::Tensor weighted_sum;
+  at::Tensor coverage;
+};
+
+WriteBack::WriteBack(Supernet& net) : net_(net), acc_(net.tensors_.size()) {}
+
+WriteBack::~WriteBack() = default;
+
+void WriteBack::add(const Contribution& c) {
+  if (!(c.weight > 0.0) || !std::isfinite(c.weight)) {
+    throw std::invalid_argument("write_back: contribution weights must be positive and finite");
+  }
+  if (c.slices->architecture != net_.architecture_) {
+    throw std::invalid_argument("write_back: contribution was extracted from another supernet");
+  }
   at::NoGradGuard no_grad;
-  for (const Contribution& c : contributions) {
-    if (!(c.weight > 0.0) || !std::isfinite(c.weight)) {
-      throw std::invalid_argument("write_back: contribution weights must be positive and finite");
+  for (size_t i = 0; i < c.slices->spec_ids.size(); ++i) {
+    const int id = c.slices->spec_ids[i];
+    Accumulator& a = acc_[static_cast<size_t>(id)];
+    if (!a.weighted_sum.defined()) {
+      a.weighted_sum = at::zeros_like(net_.tensors_[static_cast<size_t>(id)], at::kDouble);
+      a.coverage = at::zeros_like(net_.tensors_[static_cast<size_t>(id)], at::kDouble);
     }
-    if (c.slices->architecture != architecture_) {
-      throw std::invalid_argument("write_back: contribution was extracted from another supernet");
-    }
-    for (size_t i = 0; i < c.slices->spec_ids.size(); ++i) {
-      const int id = c.slices->spec_ids[i];
-      Accumulator& a = acc[id];
-      if (!a.weighted_sum.defined()) {
-        a.weighted_sum = at::zeros_like(tensors_[id], at::kDouble);
-        a.coverage = at::zeros_like(tensors_[id], at::kDouble);
-      }
-      const at::Tensor& update = c.slices->tensors[i];
-      const std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
-      leading_slice(a.weighted_sum, shape).add_(update.detach().to(at::kDouble), c.weight);
-      leading_slice(a.coverage, shape).add_(c.weight);
-    }
+    const at::Tensor& update = c.slices->tensors[i];
+    const std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
+    leading_slice(a.weighted_sum, shape).add_(update.detach().to(at::kDouble), c.weight);
+    leading_slice(a.coverage, shape).add_(c.weight);
   }
-  for (size_t id = 0; id < tensors_.size(); ++id) {
-    if (!acc[id].weighted_sum.defined()) continue;
-    const at::Tensor covered = acc[id].coverage > 0;
-    const at::Tensor mean = (acc[id].weighted_sum / acc[id].coverage.clamp_min(1e-300)).to(at::kFloat);
-    tensors_[id].copy_(at::where(covered, mean, tensors_[id]));
+}
+
+void WriteBack::apply() {
+  at::NoGradGuard no_grad;
+  for (size_t id = 0; id < net_.tensors_.size(); ++id) {
+    Accumulator& a = acc_[id];
+    if (!a.weighted_sum.defined()) continue;
+    const at::Tensor covered = a.coverage > 0;
+    const at::Tensor mean = (a.weighted_sum / a.coverage.clamp_min(1e-300)).to(at::kFloat);
+    net_.tensors_[id].copy_(at::where(covered, mean, net_.tensors_[id]));
+    a = Accumulator{};
   }
+}
+
+void Supernet::write_back(std::span<const Contribution> contributions) {
+  WriteBack write(*this);
+  for (const Contribution& c : contributions) write.add(c);
+  write.apply();
 }
 
 }  // namespace sflsim::supernet

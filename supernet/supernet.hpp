@@ -34,7 +34,7 @@ class Supernet {
 
   // For every element: the weighted mean over the contributions whose slice
   // covers it; elements no contribution covers keep their value. BatchNorm
-  // running statistics are averaged the same way.
+  // running statistics are averaged the same way. (One WriteBack, all added.)
   void write_back(std::span<const Contribution> contributions);
 
   // The full tensors, indexed by spec id (read-only view for evaluation and tests).
@@ -43,8 +43,31 @@ class Supernet {
  private:
   SliceSet slice(const SubnetConfig& config, std::vector<int> spec_ids) const;
 
+  friend class WriteBack;
   std::shared_ptr<const Architecture> architecture_;
   std::vector<at::Tensor> tensors_;
+};
+
+// A write_back built up one contribution at a time, so a trained copy can be
+// folded into the running weighted sum (in double precision) and freed as
+// soon as it is final, instead of all copies living until the round ends.
+// Contributions are summed in the order they are added; apply() writes the
+// means into the supernet, which must not change in between.
+class WriteBack {
+ public:
+  explicit WriteBack(Supernet& net);
+  ~WriteBack();
+  WriteBack(const WriteBack&) = delete;
+  WriteBack& operator=(const WriteBack&) = delete;
+
+  // Reads `contribution.slices` now; the caller may free them after the call.
+  void add(const Contribution& contribution);
+  void apply();  // once; a WriteBack nothing was added to leaves the supernet as it is
+
+ private:
+  struct Accumulator;
+  Supernet& net_;
+  std::vector<Accumulator> acc_;
 };
 
 // The leading slice of `full` with `shape` (a view, not a copy).
