@@ -156,7 +156,7 @@ RunResult run_world(World& world, const RunOptions& options) {
     // subnets of different widths do not fit the widest one, so they are
     // re-estimated on a few training batches before each evaluation.
     if (!world.calibration_batches.empty()) supernet::recalibrate_batchnorm(whole, world.calibration_batches);
-    const supernet::Evaluation e = supernet::evaluate(whole, world.data.test, 500, for_each_batch);
+    const supernet::Evaluation e = supernet::evaluate(whole, world.data.test, 100, for_each_batch);
     return std::make_pair(e.accuracy, e.loss);
   };
   coordinator.on_round = [&](const server::RoundSummary& summary) {
