@@ -8,7 +8,7 @@ build_dir=${1:-build}
 
 packages=(
   libtorch-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev catch2 zlib1g-dev
-  libopenblas0-openmp cmake ninja-build g++ ccache dataset-fashion-mnist
+  libopenblas0-openmp libtcmalloc-minimal4 cmake ninja-build g++ ccache dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
