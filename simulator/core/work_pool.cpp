@@ -124,9 +124,15 @@ void WorkPool::close_chain(uint64_t chain) {
 // The oldest chain's newest task first (see the header): chains are finished
 // one after another rather than all started at once.
 std::shared_ptr<WorkTicket::Task> WorkPool::next_task() {
-  while (!queue_.empty()) {
-    auto task = *queue_.begin();
-    queue_.erase(queue_.begin());
+  // A task of a chain another worker is in would only wait for that worker.
+  const auto busy = [this](uint64_t chain) { return chain != 0 && busy_chains_.count(chain) != 0; };
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (busy((*it)->chain)) {
+      ++it;
+      continue;
+    }
+    auto task = *it;
+    it = queue_.erase(it);
     if (task->claim()) return task;  // else a wait() runs it already
   }
   // Ahead of release: an open chain's newest task, or the oldest chain's if
@@ -139,13 +145,14 @@ std::shared_ptr<WorkTicket::Task> WorkPool::next_task() {
     return task;
   };
   for (const uint64_t chain : open_chains_) {
+    if (busy(chain)) continue;
     auto found = deferred_.find(chain);
     if (found == deferred_.end()) continue;
     if (auto task = newest_pending(found->second)) return task;
   }
   if (open_chains_.size() >= open_chains_limit_) return nullptr;
   for (auto it = deferred_.begin(); it != deferred_.end();) {
-    if (open_chains_.count(it->first) != 0) {
+    if (open_chains_.count(it->first) != 0 || busy(it->first)) {
       ++it;
       continue;
     }
@@ -166,8 +173,14 @@ void WorkPool::work(const std::function<void()>& on_start) {
       std::unique_lock lock(mutex_);
       ready_.wait(lock, [&] { return (task = next_task()) || stopping_; });
       if (!task) return;  // stopping; deferred tasks are run by whoever waits for them
+      busy_chains_.insert(task->chain);
     }
     task->run();
+    {
+      const std::lock_guard lock(mutex_);
+      busy_chains_.erase(busy_chains_.find(task->chain));
+    }
+    ready_.notify_all();  // the chain's later tasks may be taken now
   }
 }
 

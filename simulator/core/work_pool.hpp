@@ -25,7 +25,8 @@
 // runs in one go instead of step by step as virtual time goes on, and the
 // state a chain allocates (a server replica, an autograd graph held until the
 // server's gradient comes) is alive for about as many chains as there are
-// workers, not for every client that is training in virtual time. So that
+// workers, not for every client that is training in virtual time. A worker
+// skips tasks of a chain another worker is in (it would only wait). So that
 // workers do not idle while the simulation thread is behind, an idle worker
 // also takes the newest on-demand task of the oldest chain, but keeps at most
 // `open_chains_limit` chains started and not yet released or guarded to their
@@ -122,7 +123,8 @@ class WorkPool {
   std::set<std::shared_ptr<WorkTicket::Task>, RunFirst> queue_;
   // On-demand tasks not yet offered, by chain rank, in submission order.
   std::map<uint64_t, std::vector<std::shared_ptr<WorkTicket::Task>>> deferred_;
-  std::set<uint64_t> open_chains_;  // started ahead of their release
+  std::set<uint64_t> open_chains_;        // started ahead of their release
+  std::multiset<uint64_t> busy_chains_;   // chains a worker is running a task of
   size_t open_chains_limit_ = 0;
   uint64_t submitted_ = 0;
   std::atomic<uint64_t> chains_{0};
