@@ -126,7 +126,7 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
           sums.local += forward.local_loss;
           *out = forward.features;
         },
-        chain_rank, core::Start::on_demand);
+        chain_rank, core::Start::on_demand_not_ahead);  // its graph lives until the step below
     chain.last = features.ready;
     co_await setup.device->compute(forward_flops * batch_size);
 

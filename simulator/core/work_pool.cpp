@@ -10,6 +10,7 @@ struct WorkTicket::Task {
   std::function<void()> body;
   WorkPool* pool = nullptr;  // null: the inline pool
   uint64_t chain = 0;
+  bool may_run_ahead = true;  // false: Start::on_demand_not_ahead
   uint64_t sequence = 0;  // submission order
   std::atomic<int> state{queued};
   std::exception_ptr error;
@@ -86,6 +87,7 @@ WorkTicket WorkPool::submit(std::function<void()> body, uint64_t chain, Start st
   auto task = std::make_shared<WorkTicket::Task>();
   task->body = std::move(body);
   task->chain = chain;
+  task->may_run_ahead = start != Start::on_demand_not_ahead;
   if (threads_.empty()) return WorkTicket(std::move(task));
   task->pool = this;
   {
@@ -135,20 +137,32 @@ std::shared_ptr<WorkTicket::Task> WorkPool::next_task() {
     it = queue_.erase(it);
     if (task->claim()) return task;  // else a wait() runs it already
   }
-  // Ahead of release: an open chain's newest task, or the oldest chain's if
-  // another may be opened. Tasks that ran (inline, as a predecessor) are dropped.
-  const auto newest_pending = [](std::vector<std::shared_ptr<WorkTicket::Task>>& tasks) {
-    while (!tasks.empty() && !tasks.back()->claim()) tasks.pop_back();
-    if (tasks.empty()) return std::shared_ptr<WorkTicket::Task>();
-    auto task = std::move(tasks.back());
-    tasks.pop_back();
-    return task;
+  // Ahead of release: an open chain's newest task that may run ahead, or the
+  // oldest chain's if another may be opened. Tasks that ran (inline, as a
+  // predecessor) are dropped.
+  // Tasks that hold memory until a later task (not ahead) only for the
+  // oldest chains, one per worker: those the simulation is likeliest to wait for.
+  const auto newest_pending = [](std::vector<std::shared_ptr<WorkTicket::Task>>& tasks, bool holding_too) {
+    for (size_t i = tasks.size(); i-- > 0;) {
+      const auto at = tasks.begin() + static_cast<std::ptrdiff_t>(i);
+      if ((*at)->state != WorkTicket::Task::queued) {
+        tasks.erase(at);
+      } else if ((holding_too || (*at)->may_run_ahead) && (*at)->claim()) {
+        auto task = std::move(*at);
+        tasks.erase(at);
+        return task;
+      }
+    }
+    return std::shared_ptr<WorkTicket::Task>();
   };
+  const size_t holding_chains = threads_.size();
+  size_t position = 0;  // among the open chains, oldest first
   for (const uint64_t chain : open_chains_) {
+    const bool holding_too = position++ < holding_chains;
     if (busy(chain)) continue;
     auto found = deferred_.find(chain);
     if (found == deferred_.end()) continue;
-    if (auto task = newest_pending(found->second)) return task;
+    if (auto task = newest_pending(found->second, holding_too)) return task;
   }
   if (open_chains_.size() >= open_chains_limit_) return nullptr;
   for (auto it = deferred_.begin(); it != deferred_.end();) {
@@ -156,7 +170,7 @@ std::shared_ptr<WorkTicket::Task> WorkPool::next_task() {
       ++it;
       continue;
     }
-    if (auto task = newest_pending(it->second)) {
+    if (auto task = newest_pending(it->second, open_chains_.size() < holding_chains)) {
       open_chains_.insert(it->first);
       return task;
     }

@@ -28,7 +28,9 @@
 // workers, not for every client that is training in virtual time. A worker
 // skips tasks of a chain another worker is in (it would only wait). So that
 // workers do not idle while the simulation thread is behind, an idle worker
-// also takes the newest on-demand task of the oldest chain, but keeps at most
+// also takes the newest on-demand task of the oldest chain (those submitted
+// Start::on_demand_not_ahead only in the oldest chains, one per worker), but
+// keeps at most
 // `open_chains_limit` chains started and not yet released or guarded to their
 // end. The order in which tasks run never changes their results.
 // Errors: an exception thrown by a task is rethrown by every wait() on it.
@@ -82,6 +84,11 @@ class WorkGuard {
 enum class Start {
   now,        // offered to the workers at once
   on_demand,  // run by the first wait(), or offered to the workers by release()
+  // As on_demand, but started ahead of release only in the oldest open
+  // chains, one per worker: for a task whose result holds memory until a
+  // later task of its chain consumes it (a forward pass's autograd graph,
+  // until the step's backward).
+  on_demand_not_ahead,
 };
 
 class WorkPool {

@@ -144,3 +144,25 @@ TEST_CASE("work pool: released tasks of the oldest chain run first, the newest o
   for (const WorkTicket& ticket : tickets) ticket.wait();
   gate.wait();
 }
+
+TEST_CASE("work pool: a not-ahead task is left to the later task that needs it, past the oldest chains",
+          "[work_pool]") {
+  WorkPool pool(1);  // one worker: only the oldest open chain may run such a task ahead
+  std::atomic<bool> older_ran{false}, graph_made{false}, stepped{false};
+  const uint64_t older = pool.open_chain(), chain = pool.open_chain();
+  const WorkTicket older_task = pool.submit([&] { older_ran = true; }, older, Start::on_demand);
+  REQUIRE(eventually(older_ran));  // the older chain is open now (neither released nor closed)
+  const WorkTicket forward = pool.submit([&] { graph_made = true; }, chain, Start::on_demand_not_ahead);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(graph_made);  // the idle worker may not start it ahead
+  const WorkTicket step = pool.submit(
+      [&, forward] {
+        forward.wait();
+        stepped = true;
+      },
+      chain, Start::on_demand);
+  CHECK(eventually(stepped));  // taken ahead, running the forward inline first
+  CHECK(graph_made);
+  step.wait();
+  older_task.wait();
+}
