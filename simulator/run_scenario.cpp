@@ -156,6 +156,8 @@ RunResult run_world(World& world, const RunOptions& options) {
     // subnets of different widths do not fit the widest one, so they are
     // re-estimated on a few training batches before each evaluation.
     if (!world.calibration_batches.empty()) supernet::recalibrate_batchnorm(whole, world.calibration_batches);
+    // Batches of 100: they run in parallel beside the clients' chains, and
+    // 500-sample feature maps (25 MB each) were the peak at 100 clients.
     const supernet::Evaluation e = supernet::evaluate(whole, world.data.test, 100, for_each_batch);
     return std::make_pair(e.accuracy, e.loss);
   };

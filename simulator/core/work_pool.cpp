@@ -103,12 +103,16 @@ WorkTicket WorkPool::submit(std::function<void()> body, uint64_t chain, Start st
   return WorkTicket(std::move(task));
 }
 
+bool WorkPool::forget_chain(uint64_t chain) {
+  deferred_.erase(chain);
+  return open_chains_.erase(chain) != 0;
+}
+
 void WorkPool::release(const WorkTicket& ticket) {
   if (threads_.empty() || !ticket.task_) return;
   {
     const std::lock_guard lock(mutex_);
-    deferred_.erase(ticket.task_->chain);
-    open_chains_.erase(ticket.task_->chain);
+    forget_chain(ticket.task_->chain);
     if (ticket.pending()) queue_.insert(ticket.task_);  // a set: offering twice is offering once
   }
   ready_.notify_all();  // the task, and room for another chain ahead
@@ -117,8 +121,7 @@ void WorkPool::release(const WorkTicket& ticket) {
 void WorkPool::close_chain(uint64_t chain) {
   {
     const std::lock_guard lock(mutex_);
-    deferred_.erase(chain);
-    if (open_chains_.erase(chain) == 0) return;
+    if (!forget_chain(chain)) return;
   }
   ready_.notify_all();  // an idle worker may start another chain now
 }
@@ -138,10 +141,9 @@ std::shared_ptr<WorkTicket::Task> WorkPool::next_task() {
     if (task->claim()) return task;  // else a wait() runs it already
   }
   // Ahead of release: an open chain's newest task that may run ahead, or the
-  // oldest chain's if another may be opened. Tasks that ran (inline, as a
-  // predecessor) are dropped.
-  // Tasks that hold memory until a later task (not ahead) only for the
-  // oldest chains, one per worker: those the simulation is likeliest to wait for.
+  // oldest unopened chain's if another may be opened. Not-ahead tasks only in
+  // the oldest chains, one per worker: those the simulation is likeliest to
+  // wait for. Tasks that ran (inline, as a predecessor) are dropped.
   const auto newest_pending = [](std::vector<std::shared_ptr<WorkTicket::Task>>& tasks, bool holding_too) {
     for (size_t i = tasks.size(); i-- > 0;) {
       const auto at = tasks.begin() + static_cast<std::ptrdiff_t>(i);

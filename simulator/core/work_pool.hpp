@@ -30,9 +30,8 @@
 // workers do not idle while the simulation thread is behind, an idle worker
 // also takes the newest on-demand task of the oldest chain (those submitted
 // Start::on_demand_not_ahead only in the oldest chains, one per worker), but
-// keeps at most
-// `open_chains_limit` chains started and not yet released or guarded to their
-// end. The order in which tasks run never changes their results.
+// keeps at most `open_chains_limit` chains started and not yet released or
+// guarded to their end. The order in which tasks run never changes results.
 // Errors: an exception thrown by a task is rethrown by every wait() on it.
 // Ownership: whatever a task captures by reference must outlive the task;
 // a WorkGuard waits for a chain's last task when the scope that owns the
@@ -98,9 +97,10 @@ class WorkPool {
   // (to pin a math library's own thread count, for example).
   // `open_chains_limit` (default 8 per worker): how many chains idle workers
   // may start ahead of their release. Fewer hold less memory; too few leave
-  // workers idle while the simulation thread waits for a chain (at 100
-  // clients on 2 workers: 4 gave 0.69 GB peak and 0.81x the samples/s of 16,
-  // which gave 1.07 GB; 64 gave 1.37 GB and no more speed).
+  // workers idle while the simulation thread waits for a chain (bench round,
+  // 100 clients on 2 workers, before forward passes were held back: 0, 4, 8
+  // and 16 gave 0.50, 0.57, 0.64 and 0.79 GB
+  // peak at 0.73x, 0.82x, 0.92x and 1x the samples/s of 16).
   explicit WorkPool(int workers, std::function<void()> on_worker_start = {}, int open_chains_limit = -1);
   ~WorkPool();  // lets the workers finish the queue, then joins them
   WorkPool(const WorkPool&) = delete;
@@ -119,6 +119,8 @@ class WorkPool {
 
  private:
   void work(const std::function<void()>& on_start);
+  // Under mutex_: drops the chain's deferred index and open mark; whether it was open.
+  bool forget_chain(uint64_t chain);
   // Under mutex_: the task a worker should run next, if any.
   std::shared_ptr<WorkTicket::Task> next_task();
 
