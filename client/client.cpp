@@ -74,9 +74,16 @@ void measure_round(core::Simulation& sim, const ClientSetup& setup, const core::
   record.energy_j = used.joules();
 }
 
-// Trains `samples` samples on the client's model; returns the round's record
-// (outcome left to the caller).
-asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
+// What train() leaves: the round's record (outcome left to the caller) and
+// the end of its chain of tasks, which yields the round's losses.
+struct TrainedRound {
+  RoundRecord record;
+  protocol::Pending<protocol::RoundLosses> trained;
+};
+
+// Trains `samples` samples on the client's model. Returns when the round ends
+// in virtual time; its arithmetic may still be running (see `trained`).
+asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
                                    TrafficCounters& traffic, const RoundTraining& job) {
   const supernet::Architecture& arch = *state.prefix->slices().architecture;
   const supernet::SubnetConfig& config = state.prefix->config();
@@ -89,7 +96,8 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
   }
   const datasets::AugmentOptions augment;
 
-  RoundRecord record;
+  TrainedRound out;
+  RoundRecord& record = out.record;
   record.client = setup.index;
   record.round = job.round;
   record.cut = job.cut;
@@ -97,33 +105,39 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
   record.samples = job.samples;
   // The arithmetic runs as a chain of tasks (forward, step, forward, ...),
   // deferred while the round goes on in virtual time and released to the
-  // workers with its last task; the losses it yields are summed by the tasks
-  // and read after the chain's end is waited for.
-  struct LossSums {
-    double local = 0.0;
-    double server = 0.0;
-  } sums;
+  // workers with its last task; nothing here waits for it: the upload carries
+  // its end, and the server waits for that before it reads the weights. The
+  // tasks own what they use (the trainer, the loss sums) or use what the
+  // world owns (setup, state), and follow the previous round's chain (which
+  // updated state.losses and the client's own network).
+  const std::shared_ptr<protocol::RoundLosses> sums = out.trained.value;
   const int units = arch.unit_count();
-  const std::unique_ptr<LocalTrainer> trainer_owner =
+  const std::shared_ptr<LocalTrainer> trainer =
       make_trainer(setup.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
-  LocalTrainer& trainer = *trainer_owner;
-  core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
+  core::WorkGuard chain;  // a round cut short (a crash) runs its tasks to the end here
+  chain.last = state.last_work;
   const uint64_t chain_rank = core::open_chain(setup.work);  // the session's server steps inherit it
 
   for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
-    const std::vector<int64_t> indices = next_samples(setup, state, batch_size);
-    auto batch = std::make_shared<const datasets::Batch>(
-        datasets::make_batch(*setup.train, indices, setup.augment ? &augment : nullptr, &state.data_rng));
+    // The samples and their augmentation are drawn now, in the order of the
+    // client's data stream; the pixels are gathered by the task that uses them.
+    std::vector<int64_t> indices = next_samples(setup, state, batch_size);
+    std::vector<datasets::SampleAugment> draws =
+        datasets::draw_augmentation(batch_size, setup.augment ? &augment : nullptr, &state.data_rng);
+    const at::Tensor labels = datasets::batch_labels(*setup.train, indices);
 
     // Phase 1: prefix and local head.
     protocol::Pending<at::Tensor> features;
     features.ready = core::submit_work(
-        setup.work, [&trainer, &state, &sums, batch, previous = chain.last, out = features.value] {
+        setup.work, [trainer, &state, sums, data = setup.train, indices = std::move(indices), draws = std::move(draws),
+                     labels, previous = chain.last, out = features.value] {
           previous.wait();
-          const LocalTrainer::Forward forward = trainer.forward(batch->images, batch->labels);
+          const LocalTrainer::Forward forward =
+              trainer->forward(datasets::make_batch(*data, indices, draws).images, labels);
           state.losses.add_local(forward.local_loss);
-          sums.local += forward.local_loss;
+          sums->local_sum += forward.local_loss;
+          ++sums->local_batches;
           *out = forward.features;
         },
         chain_rank, core::Start::on_demand_not_ahead);  // its graph lives until the step below
@@ -137,7 +151,7 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
       // The message is built into the operation before co_await: GCC 12 destroys
       // non-trivial temporaries of a co_await expression twice.
       auto sending =
-          setup.uplink->send(protocol::Activations{job.round, record.batches, features, batch->labels}, bytes);
+          setup.uplink->send(protocol::Activations{job.round, record.batches, features, labels}, bytes);
       auto [sent] = co_await std::move(sending);
       if (!sent) {
         traffic.up += bytes;
@@ -160,36 +174,33 @@ asio::awaitable<RoundRecord> train(core::Simulation& sim, const ClientSetup& set
 
     // Phase 3: the fused step (lambda = 0 without a server gradient).
     chain.last = core::submit_work(
-        setup.work, [&setup, &trainer, &state, &sums, server_step, units, cut = job.cut, previous = chain.last] {
+        setup.work, [&setup, trainer, &state, sums, server_step, units, cut = job.cut, previous = chain.last] {
           previous.wait();
           at::Tensor cut_gradient;
           if (server_step) {
             const protocol::ServerStep& step = server_step->get();
             cut_gradient = step.cut_gradient;
             state.losses.add_server(step.loss);
-            sums.server += step.loss;
+            sums->server_sum += step.loss;
+            ++sums->server_batches;
           }
-          trainer.apply(setup.lambda(state.losses, cut, units, cut_gradient.defined()), cut_gradient);
+          trainer->apply(setup.lambda(state.losses, cut, units, cut_gradient.defined()), cut_gradient);
         },
         chain_rank, core::Start::on_demand);
-    // The round's whole chain goes to the workers once its last task exists
-    // (see work_pool.hpp: one autograd graph and server replica per worker,
-    // not one per client training in virtual time).
-    if (done + batch_size >= job.samples) core::release_work(setup.work, chain.last);
     co_await setup.device->compute(2 * forward_flops * batch_size);
     ++record.batches;
   }
-  chain.last.wait();  // rethrows a task's error
-
-  record.local_loss = record.batches > 0 ? sums.local / static_cast<double>(record.batches) : 0.0;
-  record.server_loss =
-      record.gradients_received > 0 ? sums.server / static_cast<double>(record.gradients_received) : -1.0;
-  co_return record;
+  // Nothing more joins the chain; whoever needs its end (the server's fold,
+  // in the order it receives uploads) runs it. The next round's follows it.
+  if (setup.work != nullptr) setup.work->close_chain(chain_rank);
+  out.trained.ready = state.last_work = chain.last;
+  chain.last = {};
+  co_return out;
 }
 
-protocol::ModelUpload make_upload(const ClientState& state, const RoundRecord& record) {
-  return protocol::ModelUpload{record.round, record.cut,         state.prefix,        state.heads,
-                               record.samples, record.server_loss, record.local_loss};
+protocol::ModelUpload make_upload(const ClientState& state, const TrainedRound& round) {
+  return protocol::ModelUpload{round.record.round, round.record.cut, state.prefix, state.heads, round.record.samples,
+                               round.trained};
 }
 
 // Sends an upload; returns whether it went through.
@@ -220,17 +231,20 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
       // No plan by its due date: keep training the last model with the local head.
       const int round = rounds[next++];
       if (state.prefix && setup.train_when_cut_off) {
-        // Train a copy, so a late plan's weights are never mixed with local-only training.
+        // Train a copy, so a late plan's weights are never mixed with local-only
+        // training (once the last round's tasks are done with the original).
+        state.last_work.wait();
         state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
         state.heads = clone_heads(state.heads);
         const int cut = state.prefix->last_unit();
         const RoundTraining job{round, cut, state.samples_per_round, false, false};
         const core::EnergyReading energy_before = setup.device->energy();
         const SimTime started = sim.now();
-        RoundRecord record = co_await train(sim, setup, state, traffic, job);
+        TrainedRound trained = co_await train(sim, setup, state, traffic, job);
+        RoundRecord& record = trained.record;
         measure_round(sim, setup, energy_before, started, record);
         record.outcome = Outcome::local_only;
-        protocol::ModelUpload update = make_upload(state, record);
+        protocol::ModelUpload update = make_upload(state, trained);
         if (state.pending) update.round_trained = state.pending->round_trained;  // staleness counts from the oldest
         state.pending = std::move(update);
         sink(record);
@@ -259,9 +273,10 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     }
     state.samples_per_round = plan->samples;
     const RoundTraining job{plan->round, plan->cut, plan->samples, true, plan->split};
-    RoundRecord record = co_await train(sim, setup, state, traffic, job);
+    TrainedRound trained = co_await train(sim, setup, state, traffic, job);
+    RoundRecord& record = trained.record;
     record.bytes += bytes_before_round + protocol::plan_bytes(*plan);
-    const protocol::ModelUpload update = make_upload(state, record);
+    const protocol::ModelUpload update = make_upload(state, trained);
     const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
     if (!uploaded && setup.defer_uploads) state.pending = update;
     measure_round(sim, setup, energy_before, started, record);

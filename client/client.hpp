@@ -12,9 +12,13 @@
 //
 // Virtual time: compute is charged on the client's Device (forward = FLOPs
 // of prefix and head per sample, backward = 2x forward); transfers are
-// charged by the links. The tensor work of each phase runs on setup.work
-// while its virtual compute time is charged (see core/work_pool.hpp). Errors are values at await points; nothing here
-// branches on fault types beyond "the await failed".
+// charged by the links. The tensor work of a round is a chain of tasks on
+// setup.work (see core/work_pool.hpp) that nothing in the client waits for:
+// the upload leaves when the round ends in virtual time and carries the
+// chain's end (ModelUpload::trained), which the server waits for before it
+// reads the weights. Errors are values at await points; nothing here
+// branches on fault types beyond "the await failed". A task's exception
+// surfaces where the server waits for the upload.
 #include "client/local_trainer.hpp"
 #include "datasets/dataset.hpp"
 #include "fusion/lambda_policy.hpp"
@@ -52,8 +56,6 @@ struct RoundRecord {
   int64_t bytes = 0;  // declared bytes sent and received
   double energy_j = 0.0;
   Outcome outcome = Outcome::ok;
-  double local_loss = 0.0;
-  double server_loss = -1.0;  // -1 when no server gradient came
   int64_t gradients_received = 0;
   int64_t batches = 0;
 };
@@ -103,6 +105,7 @@ struct ClientState {
   std::mt19937_64 data_rng;
   std::vector<int64_t> order;  // shuffled sample order, consumed from `cursor`
   size_t cursor = 0;
+  core::WorkTicket last_work;  // the last round's chain of tasks (which write `losses` and the models)
 };
 
 using RecordSink = std::function<void(const RoundRecord&)>;

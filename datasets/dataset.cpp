@@ -36,8 +36,49 @@ std::span<const int64_t> ImageDataset::label_span() const {
 // per-sample draws, in order, are: oy, ox (only when random_crop and p > 0;
 // each uniform_below(rng, 2p+1)), then the flip bit (only when
 // horizontal_flip; the top bit of one rng() draw).
-Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
-                 const AugmentOptions* augment, std::mt19937_64* rng) {
+std::vector<SampleAugment> draw_augmentation(int64_t count, const AugmentOptions* augment, std::mt19937_64* rng) {
+  std::vector<SampleAugment> draws;
+  if (augment == nullptr) return draws;
+  if (rng == nullptr) throw std::invalid_argument("make_batch: augmentation needs an rng");
+  if (augment->crop_padding < 0) throw std::invalid_argument("make_batch: crop_padding < 0");
+  const bool crop = augment->random_crop && augment->crop_padding > 0;
+  const int64_t pad = crop ? augment->crop_padding : 0;
+  draws.resize(static_cast<size_t>(count));
+  for (SampleAugment& draw : draws) {
+    if (crop) {
+      const auto range = static_cast<uint64_t>(2 * pad + 1);
+      draw.dy = static_cast<int32_t>(static_cast<int64_t>(uniform_below(*rng, range)) - pad);
+      draw.dx = static_cast<int32_t>(static_cast<int64_t>(uniform_below(*rng, range)) - pad);
+    }
+    if (augment->horizontal_flip) draw.mirror = ((*rng)() >> 63) != 0;
+  }
+  return draws;
+}
+
+Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices, const AugmentOptions* augment,
+                 std::mt19937_64* rng) {
+  const std::vector<SampleAugment> draws = draw_augmentation(static_cast<int64_t>(indices.size()), augment, rng);
+  return make_batch(data, indices, draws);
+}
+
+at::Tensor batch_labels(const ImageDataset& data, std::span<const int64_t> indices) {
+  const auto labels = data.label_span();
+  const auto n = static_cast<int64_t>(labels.size());
+  at::Tensor out = at::empty({static_cast<int64_t>(indices.size())}, at::kLong);
+  int64_t* lab = out.data_ptr<int64_t>();
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const int64_t idx = indices[i];
+    if (idx < 0 || idx >= n) {
+      throw std::out_of_range("make_batch: index " + std::to_string(idx) + " is outside [0, " + std::to_string(n) +
+                              ") of '" + data.name + "'");
+    }
+    lab[i] = labels[static_cast<size_t>(idx)];
+  }
+  const c10::Device device = compute_device();
+  return device.is_cpu() ? out : out.to(device);
+}
+
+Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices, std::span<const SampleAugment> draws) {
   const at::Tensor& images = data.images;
   if (!images.defined() || images.dim() != 4 || images.scalar_type() != at::kByte ||
       !images.is_contiguous() || !images.device().is_cpu()) {
@@ -54,15 +95,9 @@ Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
     throw std::invalid_argument("make_batch: '" + data.name + "' has " + std::to_string(n) +
                                 " images but " + std::to_string(labels.size()) + " labels");
   }
-  int pad = 0;
-  bool crop = false;
-  bool flip = false;
-  if (augment != nullptr) {
-    if (rng == nullptr) throw std::invalid_argument("make_batch: augmentation needs an rng");
-    if (augment->crop_padding < 0) throw std::invalid_argument("make_batch: crop_padding < 0");
-    crop = augment->random_crop && augment->crop_padding > 0;
-    pad = crop ? augment->crop_padding : 0;
-    flip = augment->horizontal_flip;
+  if (!draws.empty() && draws.size() != indices.size()) {
+    throw std::invalid_argument("make_batch: " + std::to_string(draws.size()) + " augmentation draws for " +
+                                std::to_string(indices.size()) + " samples");
   }
   // Per-channel lookup table raw byte -> normalised float.
   std::array<std::array<float, 256>, 3> lut{};
@@ -80,29 +115,18 @@ Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
 
   const auto b = static_cast<int64_t>(indices.size());
   Batch out;
+  out.labels = batch_labels(data, indices);  // checks the indices
   out.images = at::empty({b, c, h, w}, at::kFloat);
-  out.labels = at::empty({b}, at::kLong);
   float* dst = out.images.data_ptr<float>();
-  int64_t* lab = out.labels.data_ptr<int64_t>();
   const uint8_t* src_all = images.data_ptr<uint8_t>();
   const int64_t sample = c * h * w;
 
   for (int64_t i = 0; i < b; ++i) {
     const int64_t idx = indices[static_cast<size_t>(i)];
-    if (idx < 0 || idx >= n) {
-      throw std::out_of_range("make_batch: index " + std::to_string(idx) + " is outside [0, " +
-                              std::to_string(n) + ") of '" + data.name + "'");
-    }
-    lab[i] = labels[static_cast<size_t>(idx)];
-    int64_t dy = 0;
-    int64_t dx = 0;
-    bool mirror = false;
-    if (crop) {
-      const auto range = static_cast<uint64_t>(2 * pad + 1);
-      dy = static_cast<int64_t>(uniform_below(*rng, range)) - pad;
-      dx = static_cast<int64_t>(uniform_below(*rng, range)) - pad;
-    }
-    if (flip) mirror = ((*rng)() >> 63) != 0;
+    const SampleAugment draw = draws.empty() ? SampleAugment{} : draws[static_cast<size_t>(i)];
+    const int64_t dy = draw.dy;
+    const int64_t dx = draw.dx;
+    const bool mirror = draw.mirror;
     const uint8_t* src = src_all + idx * sample;
     float* o = dst + i * sample;
     // Valid output columns: 0 <= x + dx < w.
@@ -127,10 +151,7 @@ Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
     }
   }
   const c10::Device device = compute_device();
-  if (!device.is_cpu()) {
-    out.images = out.images.to(device);
-    out.labels = out.labels.to(device);
-  }
+  if (!device.is_cpu()) out.images = out.images.to(device);
   return out;
 }
 

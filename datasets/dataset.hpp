@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -62,9 +63,28 @@ void set_normalisation_from(ImageDataset& data);
 // training split (the test split is normalised with the training statistics).
 void set_normalisation_from_train(DatasetSplits& splits);
 
-// Gathers `indices` into a batch, normalises it, and (when `augment` is given)
-// applies random crop / flip with draws from `rng`: the same rng state gives the
-// same batch, byte for byte.
+// One sample's augmentation: crop offsets in [-pad, pad] and the flip.
+struct SampleAugment {
+  int32_t dy = 0;
+  int32_t dx = 0;
+  bool mirror = false;
+};
+
+// The draws make_batch takes from `rng` for `count` samples, taken now: a
+// batch can then be built later (and elsewhere) from a few bytes per sample
+// instead of being held as pixels. Empty when `augment` is null.
+std::vector<SampleAugment> draw_augmentation(int64_t count, const AugmentOptions* augment, std::mt19937_64* rng);
+
+// Gathers `indices` into a batch, normalises it, and applies the per-sample
+// crop / flip `draws` (empty: none; else one per index).
+Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices, std::span<const SampleAugment> draws);
+
+// The labels of `indices` (int64 [B], on compute_device(), as in make_batch's
+// batch). Throws std::out_of_range for an index outside the dataset.
+at::Tensor batch_labels(const ImageDataset& data, std::span<const int64_t> indices);
+
+// make_batch with draw_augmentation(indices.size(), augment, rng): the same
+// rng state gives the same batch, byte for byte.
 Batch make_batch(const ImageDataset& data, std::span<const int64_t> indices,
                  const AugmentOptions* augment, std::mt19937_64* rng);
 

@@ -94,15 +94,28 @@ struct CutGradient {
   Pending<ServerStep> step;
 };
 
+// A client's losses over one round, summed by its tasks.
+struct RoundLosses {
+  double local_sum = 0.0;
+  int64_t local_batches = 0;
+  double server_sum = 0.0;
+  int64_t server_batches = 0;
+  double mean_local() const { return local_batches > 0 ? local_sum / static_cast<double>(local_batches) : 0.0; }
+  // -1 when no server gradient arrived.
+  double mean_server() const { return server_batches > 0 ? server_sum / static_cast<double>(server_batches) : -1.0; }
+};
+
 // Client -> server at round end (or at the next contact after an outage).
+// It may leave before the round's tasks have run (its size is declared):
+// prefix, heads and losses are final once `trained.ready` is done, which the
+// receiver waits for through trained.get() before it reads any of them.
 struct ModelUpload {
   int round_trained = 0;  // the round the weights were trained in
   int cut = 0;
   std::shared_ptr<supernet::BodyPart> prefix;
   Heads heads;
   int64_t samples = 0;
-  double mean_server_loss = -1.0;  // -1 when no server gradient arrived
-  double mean_local_loss = 0.0;
+  Pending<RoundLosses> trained;
 };
 
 // A marker that the client has finished sending activations for the round.

@@ -1,5 +1,7 @@
 #include "server/split_server.hpp"
 
+#include "simulator/core/in_order.hpp"
+
 #include <ATen/ATen.h>
 #include <torch/optim/sgd.h>
 
@@ -71,13 +73,15 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       *setup.traffic.weights += plan_bytes;
     }
 
-    ServerModel* model = order.server_model.get();  // null: the client trains the whole model, sends no batch
+    const std::shared_ptr<ServerModel>& model = order.server_model;  // null: the client trains alone, sends no batch
     const supernet::Architecture& arch = *order.plan.prefix->slices().architecture;
     const supernet::SubnetConfig& config = order.plan.prefix->config();
     const int64_t suffix_flops = model ? arch.forward_flops(config, cut + 1, arch.unit_count()) : 0;
     const int64_t activation_bytes = model ? arch.activation_bytes(config, cut) : 0;
-    double loss_sum = 0.0;  // written by the step tasks
-    core::WorkGuard chain;  // after everything its tasks use: waited for first on any exit
+    // The step tasks own what they use; the result leaves without waiting
+    // for them (it carries the last one), like the client's upload.
+    const std::shared_ptr<double> loss_sum = result.server_loss_sum.value;
+    core::WorkTicket last_step;
     while (!result.upload) {
       auto received_message = co_await setup.uplink->receive_until(order.deadline);
       auto& [late, message] = received_message;
@@ -96,15 +100,15 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       // The step runs as a task chained after the server model's previous one;
       // the gradient message carries it unfinished (its size is declared).
       protocol::Pending<protocol::ServerStep> step;
-      step.ready = core::submit_work(setup.work, [model, &loss_sum, previous = model->last_step,
+      step.ready = core::submit_work(setup.work, [model, loss_sum, previous = model->last_step,
                                                   activations = batch->features, labels = batch->labels,
                                                   batches_before = model->batches, out = step.value] {
         previous.wait();
         supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
         *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
-        loss_sum += out->loss;
+        *loss_sum += out->loss;
       }, batch->features.ready.chain(), core::Start::on_demand);  // run by the client's step that needs it
-      model->last_step = chain.last = step.ready;
+      model->last_step = last_step = step.ready;
       ++model->batches;
       co_await setup.device->compute(3 * suffix_flops * batch_size);
       ++result.server_batches;
@@ -117,9 +121,8 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
         *setup.traffic.gradients += bytes;
       }
     }
-    chain.last.wait();  // the replica's weights and losses are final; rethrows a task's error
-    result.server_loss_sum = loss_sum;
-    if (result.server_batches > 0) result.suffix = model->suffix;
+    result.server_loss_sum.ready = last_step;
+    if (result.server_batches > 0) result.server_model = model;
     auto reporting = setup.results->send(std::move(result), 0);
     co_await std::move(reporting);
   }
@@ -130,7 +133,8 @@ namespace {
 fusion::ClientUpdate update_from(const protocol::ModelUpload& upload, int round) {
   fusion::ClientUpdate update;
   update.samples = upload.samples;
-  update.mean_loss = upload.mean_server_loss >= 0 ? upload.mean_server_loss : upload.mean_local_loss;
+  const protocol::RoundLosses& losses = upload.trained.get();
+  update.mean_loss = losses.mean_server() >= 0 ? losses.mean_server() : losses.mean_local();
   update.staleness = round - upload.round_trained;
   update.slices = {&upload.prefix->slices()};
   for (const auto& head : upload.heads) update.slices.push_back(&head->slices());
@@ -221,25 +225,37 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     RoundSummary summary;
     summary.round = round;
     std::vector<SessionResult> results;
-    // Each result's trained copies are folded into the round's sum as it
-    // comes in, and its server replica freed: replicas of finished clients do
-    // not wait for the slowest one.
+    // Each result's trained copies are folded into the round's sum once its
+    // tasks are done (in the order the results came, which sets the sum's
+    // rounding), and its server replica is freed then: replicas of finished
+    // clients do not wait for the slowest one, nor the simulation for them.
     supernet::WriteBack round_sum(net);
+    core::InOrder folds(setup.work);  // after round_sum: waited for before it goes
     const auto fold = [&](SessionResult& r) {
-      for (const protocol::ModelUpload& stale : r.stale_uploads) {
-        fusion::fold(round_sum, update_from(stale, round), setup.aggregation);
-      }
-      fusion::ClientUpdate update;
-      if (r.upload && !setup.sequential) update = update_from(*r.upload, round);  // SL aggregated it already
-      if (r.suffix && !setup.shared_server_model) {
-        update.slices.push_back(&r.suffix->slices());
-        if (!r.upload) {
-          update.samples = r.server_samples;
-          update.mean_loss = r.server_loss_sum / static_cast<double>(r.server_batches);
+      std::vector<core::WorkTicket> inputs;
+      if (r.upload) inputs.push_back(r.upload->trained.ready);
+      inputs.push_back(r.server_loss_sum.ready);
+      for (const protocol::ModelUpload& stale : r.stale_uploads) inputs.push_back(stale.trained.ready);
+      std::optional<protocol::ModelUpload> upload;
+      if (!setup.sequential) upload = r.upload;  // SL aggregated it already
+      std::shared_ptr<ServerModel> replica;
+      if (!setup.shared_server_model) replica = std::move(r.server_model);
+      folds.add(std::move(inputs), [&round_sum, &options = setup.aggregation, round, stale = r.stale_uploads,
+                                    upload = std::move(upload), replica = std::move(replica),
+                                    samples = r.server_samples, batches = r.server_batches,
+                                    loss_sum = r.server_loss_sum] {
+        for (const protocol::ModelUpload& s : stale) fusion::fold(round_sum, update_from(s, round), options);
+        fusion::ClientUpdate update;
+        if (upload) update = update_from(*upload, round);
+        if (replica) {
+          update.slices.push_back(&replica->suffix->slices());
+          if (!upload) {
+            update.samples = samples;
+            update.mean_loss = loss_sum.get() / static_cast<double>(batches);
+          }
         }
-      }
-      if (!update.slices.empty()) fusion::fold(round_sum, update, setup.aggregation);
-      r.suffix.reset();
+        if (!update.slices.empty()) fusion::fold(round_sum, update, options);
+      });
     };
     const auto collect = [&]() -> asio::awaitable<bool> {
       auto received_result = co_await setup.results->receive_until(core::kNever);
@@ -268,12 +284,14 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
         co_await std::move(ordering);
         if (!co_await collect()) break;
         if (results.back().upload) {
+          results.back().upload->trained.ready.wait();  // the next client starts from these weights
           const fusion::ClientUpdate update = update_from(*results.back().upload, round);
           fusion::aggregate(net, std::span(&update, 1), setup.aggregation);
         }
         fold(results.back());
       }
     }
+    folds.wait();  // every session's tasks are done: uploads and losses are final
     std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.client < b.client; });
 
     double loss_sum = 0.0, local_loss_sum = 0.0;
@@ -281,12 +299,12 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     std::vector<const protocol::ModelUpload*> uploads;
     for (const SessionResult& r : results) {
       if (r.upload) {
-        local_loss_sum += r.upload->mean_local_loss * static_cast<double>(r.upload->samples);
+        local_loss_sum += r.upload->trained.get().mean_local() * static_cast<double>(r.upload->samples);
         local_samples += r.upload->samples;
       }
       for (const protocol::ModelUpload& stale : r.stale_uploads) uploads.push_back(&stale);
       if (r.upload && !setup.sequential) uploads.push_back(&*r.upload);
-      loss_sum += r.server_loss_sum;
+      loss_sum += r.server_loss_sum.get();
       loss_batches += r.server_batches;
       ++(r.upload ? summary.clients_ok : summary.clients_failed);
     }

@@ -79,10 +79,12 @@ struct SessionResult {
   bool plan_delivered = false;
   std::optional<protocol::ModelUpload> upload;  // this round's upload, if it came in time
   std::vector<protocol::ModelUpload> stale_uploads;
-  std::shared_ptr<supernet::BodyPart> suffix;   // the trained server model (null if it saw no batch)
+  // The server side, which may still be training when the result is sent:
+  // its replica's weights and the loss sum are final once server_loss_sum.ready is done.
+  std::shared_ptr<ServerModel> server_model;  // null if it saw no batch
   int64_t server_batches = 0;
   int64_t server_samples = 0;
-  double server_loss_sum = 0.0;
+  protocol::Pending<double> server_loss_sum;
 };
 
 using OrderLink = core::Link<SessionOrder>;
@@ -151,6 +153,7 @@ struct CoordinatorSetup {
   // uploaded (the round's deadline is the sum of their turns).
   bool sequential = false;
   core::Device* device = nullptr;  // the server's: charged for server_update
+  core::WorkPool* work = nullptr;  // runs the folds into the round's sum; null = on the simulation thread
   // After aggregation (RaFL's ensemble distillation): updates the supernet
   // from the round's uploads and returns the FLOPs it cost on the server.
   std::function<int64_t(supernet::Supernet&, const std::vector<const protocol::ModelUpload*>&)> server_update;

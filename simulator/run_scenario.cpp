@@ -115,6 +115,7 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.supernet = world.net.get();
   coordinator.orders = world.orders;
   coordinator.results = world.results;
+  coordinator.work = world.work.get();
   coordinator.selected = world.selected;
   coordinator.assignment = [&world](int c) { return world.assignment(c); };
   coordinator.rounds = scenario.training.rounds;

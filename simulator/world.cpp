@@ -252,7 +252,12 @@ World::World(const Scenario& s, int threads) : scenario(s) {
   sim->set_fault_plan(faults);
 }
 
-World::~World() = default;
+World::~World() {
+  // Actors first (a frame cut short runs its tasks to the end), then the
+  // tasks still queued, while the client setups and states they use exist.
+  sim.reset();
+  work.reset();
+}
 
 int64_t World::samples_per_round(int client) const {
   const int64_t own = static_cast<int64_t>(partition[static_cast<size_t>(client)].size());

@@ -11,6 +11,7 @@ struct WorkTicket::Task {
   WorkPool* pool = nullptr;  // null: the inline pool
   uint64_t chain = 0;
   bool may_run_ahead = true;  // false: Start::on_demand_not_ahead
+  std::atomic<bool> offered{false};  // put in the workers' queue
   uint64_t sequence = 0;  // submission order
   std::atomic<int> state{queued};
   std::exception_ptr error;
@@ -49,6 +50,17 @@ void WorkTicket::wait() const {
   if (task.error) std::rethrow_exception(task.error);
 }
 
+void WorkTicket::wait_for_workers() const {
+  if (!task_) return;
+  if (!task_->offered) return wait();
+  Task& task = *task_;
+  {
+    std::unique_lock lock(task.mutex);
+    task.finished.wait(lock, [&] { return task.state == Task::done; });
+  }
+  if (task.error) std::rethrow_exception(task.error);
+}
+
 bool WorkTicket::pending() const { return task_ && task_->state != Task::done; }
 
 uint64_t WorkTicket::chain() const { return task_ ? task_->chain : 0; }
@@ -69,7 +81,7 @@ WorkGuard::~WorkGuard() {
 }
 
 WorkPool::WorkPool(int workers, std::function<void()> on_worker_start, int open_chains_limit)
-    : open_chains_limit_(static_cast<size_t>(open_chains_limit >= 0 ? open_chains_limit : 8 * std::max(0, workers))) {
+    : open_chains_limit_(static_cast<size_t>(std::max(0, open_chains_limit))) {
   threads_.reserve(static_cast<size_t>(std::max(0, workers)));
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this, on_worker_start] { work(on_worker_start); });
 }
@@ -94,6 +106,7 @@ WorkTicket WorkPool::submit(std::function<void()> body, uint64_t chain, Start st
     const std::lock_guard lock(mutex_);
     task->sequence = ++submitted_;
     if (start == Start::now) {
+      task->offered = true;
       queue_.insert(task);
     } else if (chain != 0) {
       deferred_[chain].push_back(task);
@@ -113,7 +126,15 @@ void WorkPool::release(const WorkTicket& ticket) {
   {
     const std::lock_guard lock(mutex_);
     forget_chain(ticket.task_->chain);
-    if (ticket.pending()) queue_.insert(ticket.task_);  // a set: offering twice is offering once
+    // A released chain ranks after every chain released before it (chains
+    // are finished in the order the simulation finished them), unless it
+    // was offered already (its rank is its key in the queue).
+    // Workers claim tasks under mutex_, so a queued one is no worker's.
+    if (ticket.task_->state == WorkTicket::Task::queued && queue_.count(ticket.task_) == 0) {
+      ticket.task_->chain = ++chains_;
+      ticket.task_->offered = true;
+      queue_.insert(ticket.task_);
+    }
   }
   ready_.notify_all();  // the task, and room for another chain ahead
 }

@@ -3,10 +3,11 @@
 //
 // Virtual time is charged, not measured, so an actor's arithmetic need not be
 // done when the actor moves on in virtual time: it is submitted as a task and
-// waited for only where a value decides what happens next in the simulation
-// (in sflsim: at a client's round end, before its upload). Tasks that depend
-// on earlier tasks wait for them first, so the tasks of many clients form
-// independent chains that the workers run side by side:
+// waited for only where a value decides what happens next (in sflsim: when
+// the server folds an upload into the round's sum, itself a task; see
+// in_order.hpp). Tasks that depend on earlier tasks wait for them first, so
+// the tasks of many clients form independent chains that the workers run
+// side by side:
 //
 //   WorkTicket step = submit_work(pool, [=] { previous.wait(); ... });
 //   co_await device.compute(flops);  // virtual time, whatever the task costs
@@ -18,20 +19,19 @@
 // thread. Costs no virtual time; wait() blocks in wall time only.
 //
 // Order: workers take the task of the oldest chain (lowest rank, from
-// open_chain()) first, and within a chain the newest task, which runs its
-// chain's earlier tasks inline. A task submitted with Start::on_demand is not
-// offered to the workers until release() (or until something waits for it):
-// a client defers its round's tasks and releases the last one, so its chain
-// runs in one go instead of step by step as virtual time goes on, and the
-// state a chain allocates (a server replica, an autograd graph held until the
-// server's gradient comes) is alive for about as many chains as there are
-// workers, not for every client that is training in virtual time. A worker
-// skips tasks of a chain another worker is in (it would only wait). So that
-// workers do not idle while the simulation thread is behind, an idle worker
-// also takes the newest on-demand task of the oldest chain (those submitted
-// Start::on_demand_not_ahead only in the oldest chains, one per worker), but
-// keeps at most `open_chains_limit` chains started and not yet released or
-// guarded to their end. The order in which tasks run never changes results.
+// open_chain(); a released chain ranks after those released before it)
+// first, and within a chain the newest task, which runs its chain's earlier
+// tasks inline. A task submitted with Start::on_demand is not offered to the
+// workers until release() or until something waits for it: a client defers
+// its round's tasks, and the server's fold of its upload runs them in one go
+// when it needs them, so the state a chain allocates (a server replica, an
+// autograd graph held until the server's gradient comes) is alive for about
+// as many chains as there are workers, not for every client that is training
+// in virtual time. A worker skips tasks of a chain another worker is in (it
+// would only wait). Optionally (open_chains_limit) idle workers also start
+// deferred chains ahead of their release, oldest first (Start::on_demand_not_ahead
+// tasks only in the oldest chains, one per worker). The order in which tasks
+// run never changes results.
 // Errors: an exception thrown by a task is rethrown by every wait() on it.
 // Ownership: whatever a task captures by reference must outlive the task;
 // a WorkGuard waits for a chain's last task when the scope that owns the
@@ -58,6 +58,10 @@ class WorkTicket {
   // Runs the task on this thread if no thread has started it; otherwise waits
   // for it. Rethrows the task's exception. Safe from several threads at once.
   void wait() const;
+  // As wait(), but a task offered to the workers (Start::now, or released) is
+  // left to them: the waiting thread then adds no work (and no autograd
+  // graph) of its own to the workers'. Others run here as in wait().
+  void wait_for_workers() const;
   bool pending() const;
   // The rank of the chain the task was submitted to (0 when none).
   uint64_t chain() const;
@@ -95,13 +99,13 @@ class WorkPool {
   // `workers` background threads; 0 runs every task on the thread that waits
   // for it. `on_worker_start` runs once on each worker before its first task
   // (to pin a math library's own thread count, for example).
-  // `open_chains_limit` (default 8 per worker): how many chains idle workers
-  // may start ahead of their release. Fewer hold less memory; too few leave
-  // workers idle while the simulation thread waits for a chain (bench round,
-  // 100 clients on 2 workers, before forward passes were held back: 0, 4, 8
-  // and 16 gave 0.50, 0.57, 0.64 and 0.79 GB
-  // peak at 0.73x, 0.82x, 0.92x and 1x the samples/s of 16).
-  explicit WorkPool(int workers, std::function<void()> on_worker_start = {}, int open_chains_limit = -1);
+  // `open_chains_limit` (default 0): how many chains idle workers may start
+  // ahead of their release, for a simulation that blocks on chains it has
+  // not released. sflsim's does not (the server waits for an upload's chain
+  // only when it folds it, in a task), so each started chain would only hold
+  // its memory longer: at 100 clients on 2 workers, 16 ahead gave 0.55 GB
+  // peak, none 0.48 GB, at the same samples/s.
+  explicit WorkPool(int workers, std::function<void()> on_worker_start = {}, int open_chains_limit = 0);
   ~WorkPool();  // lets the workers finish the queue, then joins them
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;

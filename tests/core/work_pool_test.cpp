@@ -147,7 +147,7 @@ TEST_CASE("work pool: released tasks of the oldest chain run first, the newest o
 
 TEST_CASE("work pool: a not-ahead task is left to the later task that needs it, past the oldest chains",
           "[work_pool]") {
-  WorkPool pool(1);  // one worker: only the oldest open chain may run such a task ahead
+  WorkPool pool(1, {}, /*open_chains_limit=*/8);  // one worker: only the oldest open chain may run such a task ahead
   std::atomic<bool> older_ran{false}, graph_made{false}, stepped{false};
   const uint64_t older = pool.open_chain(), chain = pool.open_chain();
   const WorkTicket older_task = pool.submit([&] { older_ran = true; }, older, Start::on_demand);
