@@ -150,7 +150,8 @@ RunResult run_world(World& world, const RunOptions& options) {
     const auto for_each_batch = [&world](int64_t count, const std::function<void(int64_t)>& body) {
       std::vector<core::WorkTicket> tickets;
       for (int64_t b = 0; b < count; ++b) tickets.push_back(core::submit_work(world.work.get(), [&body, b] { body(b); }));
-      for (core::WorkTicket& ticket : tickets) ticket.wait();
+      // Left to the workers: a third forward pass on this thread would only add its feature maps.
+      for (core::WorkTicket& ticket : tickets) ticket.wait_for_workers();
     };
     supernet::BodyPart whole = net.extract(world.config);
     // HeteroFL's static BatchNorm (sBN): running statistics averaged over

@@ -76,7 +76,10 @@ LocalHead Supernet::extract_head(const SubnetConfig& config, int cut) const {
 
 struct WriteBack::Accumulator {
   at::Tensor weighted_sum;
-  at::Tensor coverage;
+  // The contributions' shapes and weights, in order: the coverage tensor is
+  // built from them only in apply(), one tensor at a time (it would double
+  // the sum's memory for the whole round otherwise).
+  std::vector<std::pair<std::vector<int64_t>, double>> covers;
 };
 
 WriteBack::WriteBack(Supernet& net) : net_(net), acc_(net.tensors_.size()) {}
@@ -96,12 +99,11 @@ void WriteBack::add(const Contribution& c) {
     Accumulator& a = acc_[static_cast<size_t>(id)];
     if (!a.weighted_sum.defined()) {
       a.weighted_sum = at::zeros_like(net_.tensors_[static_cast<size_t>(id)], at::kDouble);
-      a.coverage = at::zeros_like(net_.tensors_[static_cast<size_t>(id)], at::kDouble);
     }
     const at::Tensor& update = c.slices->tensors[i];
-    const std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
+    std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
     leading_slice(a.weighted_sum, shape).add_(update.detach().to(at::kDouble), c.weight);
-    leading_slice(a.coverage, shape).add_(c.weight);
+    a.covers.emplace_back(std::move(shape), c.weight);
   }
 }
 
@@ -110,8 +112,10 @@ void WriteBack::apply() {
   for (size_t id = 0; id < net_.tensors_.size(); ++id) {
     Accumulator& a = acc_[id];
     if (!a.weighted_sum.defined()) continue;
-    const at::Tensor covered = a.coverage > 0;
-    const at::Tensor mean = (a.weighted_sum / a.coverage.clamp_min(1e-300)).to(at::kFloat);
+    const at::Tensor coverage = at::zeros_like(a.weighted_sum);
+    for (const auto& [shape, weight] : a.covers) leading_slice(coverage, shape).add_(weight);
+    const at::Tensor covered = coverage > 0;
+    const at::Tensor mean = (a.weighted_sum / coverage.clamp_min(1e-300)).to(at::kFloat);
     net_.tensors_[id].copy_(at::where(covered, mean, net_.tensors_[id]));
     a = Accumulator{};
   }
