@@ -103,10 +103,10 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   record.cut = job.cut;
   record.width = (state.own_body ? state.own_body->config() : config).width[0];
   record.samples = job.samples;
-  // The arithmetic runs as a chain of tasks (forward, step, forward, ...),
-  // deferred while the round goes on in virtual time and released to the
-  // workers with its last task; nothing here waits for it: the upload carries
-  // its end, and the server waits for that before it reads the weights. The
+  // The arithmetic runs as a chain of on-demand tasks (forward, step,
+  // forward, ...) that nothing here waits for: the upload carries its end,
+  // and the server's fold of the upload runs it (in the order uploads
+  // arrive) before it reads the weights. The
   // tasks own what they use (the trainer, the loss sums) or use what the
   // world owns (setup, state), and follow the previous round's chain (which
   // updated state.losses and the client's own network).
@@ -116,7 +116,6 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
       make_trainer(setup.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
   core::WorkGuard chain;  // a round cut short (a crash) runs its tasks to the end here
   chain.last = state.last_work;
-  const uint64_t chain_rank = core::open_chain(setup.work);  // the session's server steps inherit it
 
   for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
@@ -140,7 +139,7 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
           ++sums->local_batches;
           *out = forward.features;
         },
-        chain_rank, core::Start::on_demand_not_ahead);  // its graph lives until the step below
+        core::Start::on_demand);
     chain.last = features.ready;
     co_await setup.device->compute(forward_flops * batch_size);
 
@@ -186,13 +185,11 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
           }
           trainer->apply(setup.lambda(state.losses, cut, units, cut_gradient.defined()), cut_gradient);
         },
-        chain_rank, core::Start::on_demand);
+        core::Start::on_demand);
     co_await setup.device->compute(2 * forward_flops * batch_size);
     ++record.batches;
   }
-  // Nothing more joins the chain; whoever needs its end (the server's fold,
-  // in the order it receives uploads) runs it. The next round's follows it.
-  if (setup.work != nullptr) setup.work->close_chain(chain_rank);
+  // The next round's chain follows this one.
   out.trained.ready = state.last_work = chain.last;
   chain.last = {};
   co_return out;

@@ -107,7 +107,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
         supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
         *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
         *loss_sum += out->loss;
-      }, batch->features.ready.chain(), core::Start::on_demand);  // run by the client's step that needs it
+      }, core::Start::on_demand);  // run by the client's step that needs it
       model->last_step = last_step = step.ready;
       ++model->batches;
       co_await setup.device->compute(3 * suffix_flops * batch_size);

@@ -18,7 +18,7 @@ void InOrder::add(std::vector<WorkTicket> inputs, std::function<void()> step) {
         for (const WorkTicket& input : inputs) input.wait();
         hand_over(index, std::move(step));
       },
-      open_chain(pool_), Start::now));
+      Start::now));
 }
 
 void InOrder::hand_over(size_t index, std::function<void()> step) {

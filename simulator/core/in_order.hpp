@@ -29,7 +29,7 @@ class InOrder {
   InOrder& operator=(const InOrder&) = delete;
 
   // `step` runs after every ticket in `inputs` is done and every step added
-  // before it has run. The task takes the rank of the inputs' first chain.
+  // before it has run.
   void add(std::vector<WorkTicket> inputs, std::function<void()> step);
   // Blocks until every step added so far has run.
   void wait();

@@ -23,7 +23,7 @@ WorkTicket slow_input(WorkPool& pool, std::chrono::milliseconds delay, std::atom
   return pool.submit([delay, &done] {
     std::this_thread::sleep_for(delay);
     ++done;
-  }, pool.open_chain(), Start::on_demand);
+  }, Start::on_demand);
 }
 
 }  // namespace

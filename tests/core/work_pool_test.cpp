@@ -83,86 +83,42 @@ TEST_CASE("work pool: workers run their start hook once each", "[work_pool]") {
   CHECK(started == 3);
 }
 
-namespace {
-// Spins until `flag` is set or two seconds pass; returns the flag.
-bool eventually(const std::atomic<bool>& flag) {
-  for (int i = 0; i < 2000 && !flag; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return flag;
-}
-}  // namespace
-
 using sflsim::core::Start;
 
-TEST_CASE("work pool: an on-demand task waits for release or wait; release offers it to the workers",
-          "[work_pool]") {
-  WorkPool pool(2, {}, /*open_chains_limit=*/0);  // no running ahead: only release or wait starts it
+TEST_CASE("work pool: an on-demand task runs only when waited for, on the waiting thread", "[work_pool]") {
+  WorkPool pool(2);
   std::atomic<bool> ran{false};
-  const WorkTicket ticket = pool.submit([&] { ran = true; }, pool.open_chain(), Start::on_demand);
+  std::thread::id ran_on;
+  const WorkTicket ticket = pool.submit([&] {
+    ran_on = std::this_thread::get_id();
+    ran = true;
+  }, Start::on_demand);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  CHECK_FALSE(ran);  // nothing may start it; this cannot pass by luck the wrong way
-  pool.release(ticket);
-  CHECK(eventually(ran));  // a worker ran it: nobody waited
-  ticket.wait();
-  CHECK_FALSE(ticket.pending());
+  CHECK_FALSE(ran);  // no worker may take it; this cannot pass by luck the wrong way
+  ticket.wait_for_workers();  // not offered to them: runs here
+  CHECK(ran);
+  CHECK(ran_on == std::this_thread::get_id());
 }
 
-TEST_CASE("work pool: idle workers start at most the limit of chains ahead of their release", "[work_pool]") {
-  WorkPool pool(1, {}, /*open_chains_limit=*/1);
-  std::atomic<bool> first_ran{false}, second_ran{false};
-  const uint64_t first = pool.open_chain(), second = pool.open_chain();
-  const WorkTicket a = pool.submit([&] { first_ran = true; }, first, Start::on_demand);
-  const WorkTicket b = pool.submit([&] { second_ran = true; }, second, Start::on_demand);
-  CHECK(eventually(first_ran));  // the oldest chain is taken ahead by the idle worker
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  CHECK_FALSE(second_ran);  // the first chain is open (neither released nor closed): no second one
-  pool.close_chain(first);
-  CHECK(eventually(second_ran));
-  b.wait();
-  a.wait();
-}
-
-TEST_CASE("work pool: released tasks of the oldest chain run first, the newest of a chain first", "[work_pool]") {
+TEST_CASE("work pool: offered tasks run in submission order; wait_for_workers leaves them to the workers",
+          "[work_pool]") {
   WorkPool pool(1);
-  std::atomic<bool> gate_open{false}, all_ran{false};
-  std::vector<std::string> order;  // written by the one worker only
+  std::atomic<bool> gate_open{false};
+  std::vector<std::thread::id> ran_on;  // written by the one worker only
+  std::vector<int> order;
   const WorkTicket gate = pool.submit([&] {
     while (!gate_open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the worker is inside the gate
-  const uint64_t older = pool.open_chain(), newer = pool.open_chain();
   std::vector<WorkTicket> tickets;
-  const auto record = [&](const char* name) {
-    order.emplace_back(name);
-    if (order.size() == 3) all_ran = true;
-  };
-  tickets.push_back(pool.submit([&] { record("newer"); }, newer));
-  tickets.push_back(pool.submit([&] { record("older-1"); }, older));
-  tickets.push_back(pool.submit([&] { record("older-2"); }, older));
+  for (int i = 0; i < 3; ++i) {
+    tickets.push_back(pool.submit([&, i] {
+      order.push_back(i);
+      ran_on.push_back(std::this_thread::get_id());
+    }));
+  }
   gate_open = true;
-  REQUIRE(eventually(all_ran));  // the worker ran all three; nobody waited (a wait could run one itself)
-  CHECK(order == std::vector<std::string>{"older-2", "older-1", "newer"});
-  for (const WorkTicket& ticket : tickets) ticket.wait();
+  for (auto it = tickets.rbegin(); it != tickets.rend(); ++it) it->wait_for_workers();  // the last first
+  CHECK(order == std::vector<int>{0, 1, 2});
+  for (const std::thread::id& id : ran_on) CHECK(id != std::this_thread::get_id());
   gate.wait();
-}
-
-TEST_CASE("work pool: a not-ahead task is left to the later task that needs it, past the oldest chains",
-          "[work_pool]") {
-  WorkPool pool(1, {}, /*open_chains_limit=*/8);  // one worker: only the oldest open chain may run such a task ahead
-  std::atomic<bool> older_ran{false}, graph_made{false}, stepped{false};
-  const uint64_t older = pool.open_chain(), chain = pool.open_chain();
-  const WorkTicket older_task = pool.submit([&] { older_ran = true; }, older, Start::on_demand);
-  REQUIRE(eventually(older_ran));  // the older chain is open now (neither released nor closed)
-  const WorkTicket forward = pool.submit([&] { graph_made = true; }, chain, Start::on_demand_not_ahead);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  CHECK_FALSE(graph_made);  // the idle worker may not start it ahead
-  const WorkTicket step = pool.submit(
-      [&, forward] {
-        forward.wait();
-        stepped = true;
-      },
-      chain, Start::on_demand);
-  CHECK(eventually(stepped));  // taken ahead, running the forward inline first
-  CHECK(graph_made);
-  step.wait();
-  older_task.wait();
 }
