@@ -106,10 +106,10 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   // The arithmetic runs as a chain of on-demand tasks (forward, step,
   // forward, ...) that nothing here waits for: the upload carries its end,
   // and the server's fold of the upload runs it (in the order uploads
-  // arrive) before it reads the weights. The
-  // tasks own what they use (the trainer, the loss sums) or use what the
-  // world owns (setup, state), and follow the previous round's chain (which
-  // updated state.losses and the client's own network).
+  // arrive) before it reads the weights. The tasks own what they use (the
+  // trainer, the loss sums) or use what the world owns (setup, state), and
+  // follow the previous round's chain (which updated state.losses and the
+  // client's own network).
   const std::shared_ptr<protocol::RoundLosses> sums = out.trained.value;
   const int units = arch.unit_count();
   const std::shared_ptr<LocalTrainer> trainer =

@@ -130,6 +130,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
 
 namespace {
 
+// Waits for the upload's tasks (its weights and losses are final then).
 fusion::ClientUpdate update_from(const protocol::ModelUpload& upload, int round) {
   fusion::ClientUpdate update;
   update.samples = upload.samples;
@@ -284,7 +285,6 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
         co_await std::move(ordering);
         if (!co_await collect()) break;
         if (results.back().upload) {
-          results.back().upload->trained.ready.wait();  // the next client starts from these weights
           const fusion::ClientUpdate update = update_from(*results.back().upload, round);
           fusion::aggregate(net, std::span(&update, 1), setup.aggregation);
         }
