@@ -167,6 +167,25 @@ TEST_CASE("make_batch rejects bad arguments", "[datasets][batch]") {
   CHECK_THROWS_AS(make_batch(d, ok, &aug, nullptr), std::invalid_argument);
 }
 
+TEST_CASE("draws taken ahead build the batch the rng would have, byte for byte", "[datasets][batch]") {
+  const auto d = small_dataset();
+  const std::vector<int64_t> idx{5, 0, 3, 3};
+  AugmentOptions aug;
+  aug.crop_padding = 2;
+  std::mt19937_64 now(11), ahead(11);
+  const Batch direct = make_batch(d, idx, &aug, &now);
+  const std::vector<SampleAugment> draws = draw_augmentation(static_cast<int64_t>(idx.size()), &aug, &ahead);
+  CHECK(ahead == now);  // the same draws were taken from the stream
+  const Batch later = make_batch(d, idx, draws);
+  CHECK(bytes_equal(direct.images, later.images));
+  CHECK(bytes_equal(direct.labels, later.labels));
+  CHECK(bytes_equal(batch_labels(d, idx), direct.labels));
+  CHECK(draw_augmentation(4, nullptr, &ahead).empty());
+  CHECK_THROWS_AS(make_batch(d, idx, std::span<const SampleAugment>(draws).first(3)), std::invalid_argument);
+  const std::vector<int64_t> outside{6};
+  CHECK_THROWS_AS(batch_labels(d, outside), std::out_of_range);
+}
+
 TEST_CASE("make_batch normalises the synthetic train split to mean 0, std 1",
           "[datasets][batch][synthetic]") {
   for (const auto& opts : {SyntheticOptions::mnist_like(), SyntheticOptions::cifar_like()}) {
