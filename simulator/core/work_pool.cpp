@@ -49,10 +49,8 @@ void WorkTicket::wait() const {
 }
 
 void WorkTicket::wait_for_workers() const {
-  if (!task_) return;
-  if (!task_->offered) return wait();
-  task_->wait_until_done();
-  if (task_->error) std::rethrow_exception(task_->error);
+  if (task_ && task_->offered) task_->wait_until_done();
+  wait();  // runs a task nobody was offered; rethrows the task's error
 }
 
 bool WorkTicket::pending() const { return task_ && task_->state != Task::done; }
