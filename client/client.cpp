@@ -113,7 +113,7 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   const std::shared_ptr<protocol::RoundLosses> sums = out.trained.value;
   const int units = arch.unit_count();
   const std::shared_ptr<LocalTrainer> trainer =
-      make_trainer(setup.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
+      make_trainer(setup.behaviour.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
   core::WorkGuard chain;  // a round cut short (a crash) runs its tasks to the end here
   chain.last = state.last_work;
 
@@ -151,8 +151,8 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
       // non-trivial temporaries of a co_await expression twice.
       auto sending =
           setup.uplink->send(protocol::Activations{job.round, record.batches, features, labels}, bytes);
-      auto [sent] = co_await std::move(sending);
-      if (!sent) {
+      auto [lost] = co_await std::move(sending);
+      if (!lost) {
         traffic.up += bytes;
         traffic.activations += batch_size * activation_bytes;
         record.bytes += bytes;
@@ -227,7 +227,7 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     if (missed) {
       // No plan by its due date: keep training the last model with the local head.
       const int round = rounds[next++];
-      if (state.prefix && setup.train_when_cut_off) {
+      if (state.prefix && setup.behaviour.train_when_cut_off) {
         // Train a copy, so a late plan's weights are never mixed with local-only
         // training (once the last round's tasks are done with the original).
         state.last_work.wait();
@@ -275,14 +275,14 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     record.bytes += bytes_before_round + protocol::plan_bytes(*plan);
     const protocol::ModelUpload update = make_upload(state, trained);
     const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
-    if (!uploaded && setup.defer_uploads) state.pending = update;
+    if (!uploaded && setup.behaviour.defer_uploads) state.pending = update;
     measure_round(sim, setup, energy_before, started, record);
     record.outcome = !plan->split ? (uploaded ? Outcome::ok : Outcome::timeout)
                      : record.gradients_received == 0 ? (!state.heads.empty() ? Outcome::local_only : Outcome::timeout)
                      : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
                                                                                 : Outcome::ok;
     sink(record);
-    if (!setup.train_when_cut_off) {
+    if (!setup.behaviour.train_when_cut_off) {
       state.prefix.reset();
       state.heads.clear();
     }

@@ -85,12 +85,7 @@ struct ClientSetup {
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
   core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
-  // Keep the last model between rounds and train it locally when no plan
-  // comes by its due date (SuperSFL). Otherwise an idle client holds no model
-  // (only RaFL's own network, which is its algorithm's state).
-  bool train_when_cut_off = true;
-  bool defer_uploads = true;             // an upload that fails is kept for the next contact
-  Objective objective = Objective::fused;
+  protocol::ClientBehaviour behaviour;  // its strategy's
 };
 
 // Survives between rounds (and restarts after a crash).

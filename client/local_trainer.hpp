@@ -32,12 +32,7 @@ class LocalTrainer {
   virtual void apply(double lambda, const at::Tensor& cut_gradient) = 0;
 };
 
-// How a client's model learns, by algorithm.
-enum class Objective {
-  fused,              // TPGF (SuperSFL), SFL (server gradient only), FedAvg/HeteroFL (own cross-entropy)
-  self_distillation,  // DepthFL: CE at every exit + mutual KL between the exits
-  mutual_learning,    // RaFL: own network and knowledge network, deep mutual learning
-};
+using protocol::Objective;
 
 // The models of one round: the plan's (prefix, heads) and, for RaFL, the
 // client's own network kept across rounds.

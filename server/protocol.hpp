@@ -2,8 +2,8 @@
 // The messages of the split-learning protocol: the only header client/ and
 // server/ share. Messages move through core::Link<Message> and are never
 // copied; tensors inside them are owned by the message until the receiver
-// takes them. Wire sizes are declared by the sender (see wire_bytes.hpp),
-// never derived from the in-memory tensors.
+// takes them. Wire sizes are declared by the sender (weight_bytes,
+// model_bytes and plan_bytes below), never derived from the in-memory tensors.
 #include "simulator/core/work_pool.hpp"
 #include "supernet/subnet.hpp"
 
@@ -21,6 +21,23 @@ struct OptimizerOptions {
   double learning_rate = 0.05;
   double momentum = 0.9;
   double weight_decay = 5e-4;
+};
+
+// How a client's model learns, by algorithm.
+enum class Objective {
+  fused,              // TPGF (SuperSFL), SFL (server gradient only), FedAvg/HeteroFL (own cross-entropy)
+  self_distillation,  // DepthFL: CE at every exit + mutual KL between the exits
+  mutual_learning,    // RaFL: own network and knowledge network, deep mutual learning
+};
+
+// What the server's strategy tells its clients once, before the first round.
+struct ClientBehaviour {
+  // Keep the last model between rounds and train it locally when no plan
+  // comes by its due date (SuperSFL). Otherwise an idle client holds no model
+  // (only RaFL's own network, which is its algorithm's state) and misses the round.
+  bool train_when_cut_off = false;
+  bool defer_uploads = false;  // an upload that fails is kept for the next contact
+  Objective objective = Objective::fused;
 };
 
 // Declared wire sizes: fp32 tensors (BatchNorm statistics included), int64 labels.

@@ -1,6 +1,6 @@
 #include "simulator/run_scenario.hpp"
 
-#include "server/ensemble_distillation.hpp"
+#include "server/coordinator.hpp"
 #include "simulator/progress.hpp"
 #include "simulator/world.hpp"
 #include "supernet/evaluate.hpp"
@@ -117,25 +117,10 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.results = world.results;
   coordinator.work = world.work.get();
   coordinator.selected = world.selected;
-  coordinator.assignment = [&world](int c) { return world.assignment(c); };
+  coordinator.strategy = world.strategy.get();
+  coordinator.profiles = &world.profiles;
   coordinator.rounds = scenario.training.rounds;
-  coordinator.timeout_factor = scenario.algorithm.timeout_factor;
-  // The baselines average by sample count (FedAvg); only SuperSFL weights by performance.
-  coordinator.aggregation = {scenario.algorithm.name == "supersfl" && scenario.algorithm.performance_weights,
-                             scenario.algorithm.temperature, scenario.algorithm.staleness_gamma};
-  coordinator.optimizer = {scenario.training.learning_rate, scenario.training.momentum, scenario.training.weight_decay};
-  coordinator.shared_server_model = scenario.algorithm.name == "sfl-v2" || scenario.algorithm.name == "sl";
-  coordinator.sequential = scenario.algorithm.name == "sl";
   coordinator.device = world.server_device;
-  if (scenario.algorithm.name == "rafl") {
-    const RaflOptions& rafl = scenario.algorithm.rafl;
-    const server::DistillationOptions distillation{
-        rafl.temperature, rafl.distill_epochs, {rafl.learning_rate, 0.9, scenario.training.weight_decay}};
-    coordinator.server_update = [&world, distillation](supernet::Supernet& net,
-                                                       const std::vector<const protocol::ModelUpload*>& uploads) {
-      return server::distill_ensemble(net, world.config, uploads, world.proxy_batches, distillation);
-    };
-  }
   coordinator.outage_round = [&scenario](int round) {
     for (const ServerOutage& o : scenario.faults.server_outages) {
       if (round >= o.start_round && round < o.start_round + o.rounds) return true;
@@ -154,10 +139,7 @@ RunResult run_world(World& world, const RunOptions& options) {
       for (core::WorkTicket& ticket : tickets) ticket.wait_for_workers();
     };
     supernet::BodyPart whole = net.extract(world.config);
-    // HeteroFL's static BatchNorm (sBN): running statistics averaged over
-    // subnets of different widths do not fit the widest one, so they are
-    // re-estimated on a few training batches before each evaluation.
-    if (!world.calibration_batches.empty()) supernet::recalibrate_batchnorm(whole, world.calibration_batches);
+    world.strategy->prepare_evaluation(whole);
     // Batches of 100: they run in parallel beside the clients' chains, and
     // 500-sample feature maps (25 MB each) were the peak at 100 clients.
     const supernet::Evaluation e = supernet::evaluate(whole, world.data.test, 100, for_each_batch);
@@ -204,7 +186,7 @@ RunResult run_world(World& world, const RunOptions& options) {
   csv << "round,client,tier,cut,width,samples,compute_s,transmit_s,idle_s,bytes,energy_j,outcome\n";
   for (const auto& [key, record] : rows_by_key) {
     const auto [round, c] = key;
-    const ClientProfile& p = world.profiles[static_cast<size_t>(c)];
+    const server::ClientProfile& p = world.profiles[static_cast<size_t>(c)];
     csv << round << ',' << c << ',' << scenario.clients.tiers[static_cast<size_t>(p.tier)].name << ',';
     if (record == nullptr) {
       bool crashed = false;

@@ -1,6 +1,7 @@
 // The one table of scenario keys. Each describe() lists the keys of one
 // struct; three visitors walk it: JsonReader (load, strict), JsonWriter
 // (resolved scenario) and SchemaWriter (the schema document).
+#include "simulator/algorithms.hpp"
 #include "simulator/json_reader.hpp"
 #include "simulator/scenario_io.hpp"
 
@@ -87,7 +88,7 @@ template <typename V> void describe(V& v, RaflOptions& o) {
 }
 
 template <typename V> void describe(V& v, AlgorithmOptions& o) {
-  v.choice("name", o.name, {"supersfl", "sl", "sfl-v1", "sfl-v2", "fedavg", "heterofl", "depthfl", "rafl"},
+  v.choice("name", o.name, algorithm_names(),
            "training algorithm; the baselines use the same supernet (see README: Algorithms)");
   v.object("cut", o.cut, "cut-depth allocation", [](auto& sub, CutOptions& c) { describe(sub, c); });
   v.choice("lambda", o.lambda, {"bias-variance", "fixed", "loss-only", "depth-only", "server-only", "local-only"},

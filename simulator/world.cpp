@@ -2,16 +2,14 @@
 
 #include "datasets/loaders.hpp"
 #include "datasets/partition.hpp"
-#include "datasets/random.hpp"
 #include "simulator/core/network_profiles.hpp"
 #include "simulator/json_reader.hpp"
+#include "simulator/strategy_factory.hpp"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <random>
 
 namespace sflsim::cli {
 
@@ -38,21 +36,6 @@ std::vector<std::vector<int64_t>> partition(const Scenario& s, const datasets::I
   return datasets::partition_dirichlet(labels, train.num_classes, n, s.dataset.alpha, seed);
 }
 
-// The first `samples` images of a seeded shuffle of the training set, in batches of 128.
-std::vector<at::Tensor> server_held_batches(const Scenario& s, const datasets::ImageDataset& train, int64_t samples,
-                                            const char* purpose) {
-  std::vector<int64_t> order(static_cast<size_t>(train.size()));
-  std::iota(order.begin(), order.end(), int64_t{0});
-  std::mt19937_64 shuffle_rng(core::RngStream(s.seed, kServer, purpose).next_u64());
-  datasets::shuffle_in_place(std::span<int64_t>(order), shuffle_rng);
-  samples = std::min(samples, train.size());
-  std::vector<at::Tensor> batches;
-  for (int64_t first = 0; first < samples; first += 128) {
-    const auto indices = std::span<const int64_t>(order).subspan(static_cast<size_t>(first), std::min<int64_t>(128, samples - first));
-    batches.push_back(datasets::make_batch(train, indices, nullptr, nullptr).images);
-  }
-  return batches;
-}
 }  // namespace
 
 World::World(const Scenario& s, int threads) : scenario(s) {
@@ -81,7 +64,7 @@ World::World(const Scenario& s, int threads) : scenario(s) {
   net_options.width_multiplier = s.model.width_multiplier;
   net_options.init_seed = core::RngStream(s.seed, kServer, "init").next_u64();
   net = std::make_unique<supernet::Supernet>(net_options);
-  config = net->architecture().full_config();
+  strategy = make_strategy(s, data.train);
 
   // Device tiers by cumulative fraction over client indices; networks drawn per client.
   double total_fraction = 0.0;
@@ -100,17 +83,20 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     const DeviceTier& t = s.clients.tiers[static_cast<size_t>(tier)];
     core::RngStream rng(s.seed, client_entity(c), "network");
     const core::ClientNetwork network = core::draw_client_network(core::network_profile(s.clients.network == "per-tier" ? t.network : s.clients.network), rng);
-    ClientProfile& p = profiles[static_cast<size_t>(c)];
+    server::ClientProfile& p = profiles[static_cast<size_t>(c)];
     p.tier = tier;
     p.memory_gb = t.memory_gb;
     p.flops_per_s = static_cast<int64_t>(t.gflops * 1e9);
     p.up_bps = network.up_bps;
     p.down_bps = network.down_bps;
     p.latency = network.latency;
+    p.samples = samples_per_round(c);
   }
-  config = assign_parts(s, net->architecture(), profiles);
-  if (s.algorithm.name == "heterofl") calibration_batches = server_held_batches(s, data.train, 512, "calibration");
-  if (s.algorithm.name == "rafl") proxy_batches = server_held_batches(s, data.train, s.algorithm.rafl.proxy_samples, "proxy");
+  try {
+    config = strategy->assign_parts(net->architecture(), profiles);
+  } catch (const std::invalid_argument& e) {
+    throw ScenarioError(e.what());
+  }
   std::vector<int> eligible;
   for (int c = 0; c < s.clients.count; ++c) {
     if (!profiles[static_cast<size_t>(c)].excluded) eligible.push_back(c);
@@ -182,7 +168,7 @@ World::World(const Scenario& s, int threads) : scenario(s) {
   lambda.fixed_value = s.algorithm.lambda_fixed;
   client_states.resize(static_cast<size_t>(n));
   for (int c = 0; c < n; ++c) {
-    const ClientProfile& p = profiles[static_cast<size_t>(c)];
+    const server::ClientProfile& p = profiles[static_cast<size_t>(c)];
     const DeviceTier& t = s.clients.tiers[static_cast<size_t>(p.tier)];
     const std::string name = "c" + std::to_string(c);
     const core::PowerModel power{std::llround(t.idle_w * 1e3), std::llround(t.compute_w * 1e3),
@@ -214,13 +200,8 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     setup.optimizer = optimizer;
     setup.lambda = lambda;
     setup.work = work.get();
-    // SuperSFL's local classifier lets a cut-off client keep training and
-    // upload later; a baseline client without one simply misses the round.
-    setup.train_when_cut_off = s.algorithm.name == "supersfl";
-    setup.defer_uploads = s.algorithm.name == "supersfl";
-    setup.objective = s.algorithm.name == "depthfl" ? client::Objective::self_distillation
-                      : s.algorithm.name == "rafl"  ? client::Objective::mutual_learning
-                                                    : client::Objective::fused;
+    setup.behaviour = strategy->client_behaviour();
+    setup.gradient_timeout = p.gradient_timeout;
     client_setups.push_back(std::move(setup));
     client_states[static_cast<size_t>(c)].data_rng.seed(core::RngStream(s.seed, client_entity(c), "data").next_u64());
 
@@ -234,20 +215,6 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     session.work = work.get();
     session.traffic = {&traffic.down, &traffic.gradients, &traffic.weights};
     session_setups.push_back(session);
-  }
-  // Gradient deadline per batch: timeout_factor x the expected round trip of one batch.
-  for (int c = 0; c < n; ++c) {
-    const ClientProfile& p = profiles[static_cast<size_t>(c)];
-    const supernet::Architecture& arch = net->architecture();
-    if (!p.split) continue;  // the client trains alone: no server gradient to wait for
-    const int64_t batch = s.training.batch_size;
-    const double up = static_cast<double>(batch * (arch.activation_bytes(p.config, p.cut) + client::kLabelBytes) * 8) /
-                      static_cast<double>(p.up_bps);
-    const double down = static_cast<double>(batch * arch.activation_bytes(p.config, p.cut) * 8) / static_cast<double>(p.down_bps);
-    const double server = static_cast<double>(3 * batch * arch.forward_flops(p.config, p.cut + 1, arch.unit_count())) /
-                          (s.server.gflops * 1e9);
-    const double rtt = up + down + server + 2e-9 * static_cast<double>(p.latency.count());
-    client_setups[static_cast<size_t>(c)].gradient_timeout = seconds(s.algorithm.timeout_factor * rtt);
   }
   sim->set_fault_plan(faults);
 }
@@ -265,44 +232,6 @@ int64_t World::samples_per_round(int client) const {
                                 ? std::min(own, scenario.training.max_samples_per_round)
                                 : own;
   return per_epoch * scenario.training.local_epochs;
-}
-
-server::ClientAssignment World::assignment(int client) const {
-  const ClientProfile& p = profiles[static_cast<size_t>(client)];
-  const supernet::Architecture& arch = net->architecture();
-  server::ClientAssignment a;
-  a.config = p.config;
-  a.cut = p.cut;
-  a.split = p.split;
-  a.head_cuts = p.head_cuts;
-  a.own_config = p.own_config;
-  a.own_depth = p.own_depth;
-  a.samples = samples_per_round(client);
-  const supernet::SubnetConfig& subnet = p.config;
-  // Nominal time of one round without contention: compute on both sides, every
-  // transfer at the client's own link rates, plus a latency per message.
-  const double samples = static_cast<double>(a.samples);
-  const int64_t batches = (a.samples + scenario.training.batch_size - 1) / scenario.training.batch_size;
-  int64_t client_forward = arch.forward_flops(subnet, 1, p.cut);
-  int64_t weights = 4 * arch.params(subnet, 1, p.cut);
-  for (int cut : p.head_cuts) {
-    client_forward += arch.head_forward_flops(subnet, cut);
-    weights += 4 * arch.head_params(subnet, cut);
-  }
-  if (p.own_config) client_forward += network_flops(arch, *p.own_config, p.own_depth);
-  const double client_flops = 3.0 * samples * static_cast<double>(client_forward);
-  const double server_flops =
-      p.split ? 3.0 * samples * static_cast<double>(arch.forward_flops(subnet, p.cut + 1, arch.unit_count())) : 0.0;
-  const double activations = p.split ? samples * static_cast<double>(arch.activation_bytes(subnet, p.cut)) : 0.0;
-  const double labels = p.split ? samples * client::kLabelBytes : 0.0;
-  const double w = static_cast<double>(weights);
-  const double seconds_total =
-      client_flops / static_cast<double>(p.flops_per_s) + server_flops / (scenario.server.gflops * 1e9) +
-      8.0 * (w + activations + labels) / static_cast<double>(p.up_bps) +
-      8.0 * (w + activations) / static_cast<double>(p.down_bps) +
-      1e-9 * static_cast<double>(p.latency.count()) * static_cast<double>(p.split ? 2 * batches + 2 : 2);
-  a.expected_round_time = seconds(seconds_total);
-  return a;
 }
 
 }  // namespace sflsim::cli

@@ -5,8 +5,9 @@
 // schedule of rounds. The runner owns one World per run.
 #include "client/client.hpp"
 #include "datasets/dataset.hpp"
-#include "simulator/client_parts.hpp"
-#include "server/split_server.hpp"
+#include "server/client_profile.hpp"
+#include "server/session.hpp"
+#include "server/strategy.hpp"
 #include "simulator/core/shared_bandwidth.hpp"
 #include "simulator/core/simulation.hpp"
 #include "simulator/core/work_pool.hpp"
@@ -30,13 +31,12 @@ struct World {
   const Scenario& scenario;
   datasets::DatasetSplits data;
   std::unique_ptr<supernet::Supernet> net;
+  std::unique_ptr<server::Strategy> strategy;  // the scenario's algorithm
   supernet::SubnetConfig config;  // what is evaluated: the whole supernet (RaFL: its knowledge network)
   std::vector<std::vector<int64_t>> partition;
-  std::vector<ClientProfile> profiles;
+  std::vector<server::ClientProfile> profiles;  // parts assigned by the strategy
   std::vector<std::vector<int>> selected;  // by round, 1-based
   int excluded_clients = 0;
-  std::vector<at::Tensor> calibration_batches;  // HeteroFL: training images for static BatchNorm
-  std::vector<at::Tensor> proxy_batches;        // RaFL: the server's unlabelled distillation set
 
   std::unique_ptr<core::WorkPool> work;  // outlives the simulation, whose actors may hold tickets
   std::unique_ptr<core::Simulation> sim;
@@ -55,7 +55,6 @@ struct World {
   client::TrafficCounters traffic;
 
   int64_t samples_per_round(int client) const;
-  server::ClientAssignment assignment(int client) const;
   core::EntityId client_entity(int client) const { return core::EntityId{static_cast<uint64_t>(client) + 1}; }
 };
 

@@ -22,9 +22,10 @@
 //
 // Toolchain note: g++ 12 mishandles a temporary that owns resources when it
 // appears inside a co_await expression (it is destroyed twice; this happens
-// with plain Asio operations too). Build with clang++, the project's
-// compiler, or move a named message in:
-//   Activations acts{...};  co_await uplink.send(std::move(acts), bytes);
+// with plain Asio operations too). The project builds with g++ (clang 14
+// rejects LibTorch 1.13's headers in C++20), so build the operation first and
+// await it by name:
+//   auto sending = uplink.send(Activations{...}, bytes);  co_await std::move(sending);
 #include "simulator/core/link_core.hpp"
 
 #include <boost/asio/as_tuple.hpp>

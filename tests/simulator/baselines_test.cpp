@@ -36,7 +36,7 @@ TEST_CASE("FedAvg and HeteroFL train the whole model on the device: no activatio
     World world(scenario);
     int64_t expected_weights = 0;  // plan down + upload up, per client per round
     const auto& arch = world.net->architecture();
-    for (const ClientProfile& p : world.profiles) {
+    for (const server::ClientProfile& p : world.profiles) {
       CHECK(p.cut == arch.unit_count());
       CHECK(p.head_cuts.empty());
       CHECK_FALSE(p.split);
@@ -101,7 +101,7 @@ TEST_CASE("FedAvg and SFL exclude clients whose memory cannot hold their part, u
 TEST_CASE("HeteroFL: width by memory share, coverage-normalised aggregation learns", "[baselines]") {
   const Scenario scenario = baseline_scenario("heterofl");
   const World world(scenario);
-  for (const ClientProfile& p : world.profiles) CHECK(p.config.width[0] == (p.memory_gb == 8.0 ? 1.0 : 0.25));
+  for (const server::ClientProfile& p : world.profiles) CHECK(p.config.width[0] == (p.memory_gb == 8.0 ? 1.0 : 0.25));
   const Outputs out = run(scenario);
   std::set<std::string> widths;
   for (const auto& row : csv_rows(out.clients)) widths.insert(row[4]);

@@ -1,4 +1,5 @@
 // SL, DepthFL and RaFL on the one supernet, each by its defining behaviour.
+#include "server/parts.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/world.hpp"
 #include "baseline_run.hpp"
@@ -60,7 +61,7 @@ TEST_CASE("DepthFL: depth by memory share, a classifier per stage held, trained 
   World world(scenario);
   const supernet::Architecture& arch = world.net->architecture();
   REQUIRE(arch.unit_count() == 10);
-  for (const ClientProfile& p : world.profiles) {
+  for (const server::ClientProfile& p : world.profiles) {
     CHECK_FALSE(p.split);
     CHECK_FALSE(p.excluded);
     if (p.memory_gb == 8.0) {  // level 4 of 4: the whole network, exits after stages 1-3 and its own classifier
@@ -104,10 +105,10 @@ TEST_CASE("RaFL: own networks within MAC budgets stay on the device; only the kn
       return n;
     }();
   }
-  for (const ClientProfile& p : world.profiles) {
+  for (const server::ClientProfile& p : world.profiles) {
     REQUIRE(p.own_config);
     CHECK(p.config == world.config);
-    const int64_t own = network_flops(arch, *p.own_config, p.own_depth);
+    const int64_t own = server::network_flops(arch, *p.own_config, p.own_depth);
     CHECK(own <= full * p.flops_per_s / 50'000'000'000);  // the budget: the device's share of the fastest's speed
     for (int s = 0; s < 4; ++s) CHECK(world.config.width[static_cast<size_t>(s)] <= 1.0);
   }

@@ -1,16 +1,20 @@
 #pragma once
-// The split server. One session actor per client serves that client's
-// activations through a per-round replica of the server-side suffix (as
-// SFL-V1 does): forward, loss, backward, SGD step, then the cut gradient goes
-// back. The coordinator actor runs the rounds: it hands each selected
-// client's session its orders, waits for every session's result (or the
-// round deadline), aggregates into the supernet, and evaluates it.
+// The split server's per-client sessions. One session actor per client serves
+// that client's activations through the server-side model its order names (a
+// replica of the suffix per client, as SFL-V1 does, or one model every
+// session shares, as SFL-V2 does): forward, loss, backward, SGD step, then the
+// cut gradient goes back. At the order's deadline, or when the client's
+// upload comes, the session reports to the coordinator (coordinator.hpp).
 //
 // Virtual time: the suffix's forward + backward (3x forward FLOPs per sample)
-// is charged on the server Device; plans and gradients are charged by the
-// links. Aggregation and evaluation take no virtual time; a server_update
-// (RaFL's distillation) is charged on the server Device by its FLOPs.
-#include "fusion/aggregation.hpp"
+// is charged on the server Device; the plan and gradients are charged by the
+// client's downlink. Orders and results travel through in-process mailboxes
+// at no cost.
+// Errors: a plan or gradient the downlink loses is not counted as traffic and
+// is not resent; the session does not wait for its steps' tasks (their
+// exception surfaces where the coordinator's fold waits for them).
+// Ownership: the order's plan is moved onto the downlink; the result owns the
+// uploads that came and shares the server model with the step tasks.
 #include "server/protocol.hpp"
 #include "simulator/core/device.hpp"
 #include "simulator/core/link.hpp"
@@ -20,7 +24,6 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include <functional>
 #include <optional>
 #include <vector>
 
@@ -108,62 +111,8 @@ struct SessionSetup {
 };
 
 // One client's session: a daemon actor of the server entity. It serves the
-// orders it gets until its order link closes.
+// orders it gets for the whole run (links never close; the run ends without
+// waiting for a daemon that still waits for an order).
 boost::asio::awaitable<void> run_session(const SessionSetup& setup);
-
-// What the coordinator reports after every round.
-struct RoundSummary {
-  int round = 0;
-  core::SimTime end{};
-  bool evaluated = false;
-  double test_accuracy = 0.0;
-  double test_loss = 0.0;
-  double train_loss = 0.0;  // mean server loss over the round's batches (local loss if none)
-  int clients_ok = 0;
-  int clients_failed = 0;
-  bool outage = false;
-};
-
-// Everything the coordinator decides per client per round, provided by the runner.
-struct ClientAssignment {
-  supernet::SubnetConfig config;
-  int cut = 1;             // the prefix is units 1..cut
-  bool split = true;       // a server side trains units cut+1..L; false: the client trains alone
-  std::vector<int> head_cuts;  // local classifiers in the plan (SuperSFL: the cut; DepthFL: its exits)
-  // RaFL: the client's own network (units 1..own_depth of own_config, with a
-  // head at own_depth when that is not L), sent until the client has it.
-  std::optional<supernet::SubnetConfig> own_config;
-  int own_depth = 0;
-  int64_t samples = 0;
-  core::SimDuration expected_round_time{};  // at nominal speeds, without contention
-};
-
-struct CoordinatorSetup {
-  supernet::Supernet* supernet = nullptr;
-  std::vector<OrderLink*> orders;  // by client
-  ResultLink* results = nullptr;
-  std::vector<std::vector<int>> selected;  // by round (1-based; [0] unused): client indices
-  std::function<ClientAssignment(int client)> assignment;
-  int rounds = 1;
-  double timeout_factor = 2.0;
-  fusion::AggregationOptions aggregation;
-  protocol::OptimizerOptions optimizer;  // of the server-side models
-  bool shared_server_model = false;      // SFL-V2, SL: one server model for all clients, not averaged
-  // SL: clients take turns; each starts from the weights the previous one
-  // uploaded (the round's deadline is the sum of their turns).
-  bool sequential = false;
-  core::Device* device = nullptr;  // the server's: charged for server_update
-  core::WorkPool* work = nullptr;  // runs the folds into the round's sum; null = on the simulation thread
-  // After aggregation (RaFL's ensemble distillation): updates the supernet
-  // from the round's uploads and returns the FLOPs it cost on the server.
-  std::function<int64_t(supernet::Supernet&, const std::vector<const protocol::ModelUpload*>&)> server_update;
-  std::function<bool(int round)> outage_round;  // server unreachable for the whole round
-  std::function<void(core::SimTime from, core::SimTime to)> begin_outage;
-  int eval_every = 1;
-  std::function<std::pair<double, double>(const supernet::Supernet&)> evaluate;  // accuracy, loss
-  std::function<void(const RoundSummary&)> on_round;
-};
-
-boost::asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup);
 
 }  // namespace sflsim::server

@@ -1,0 +1,126 @@
+#include "server/session.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/optim/sgd.h>
+
+#include <variant>
+
+namespace sflsim::server {
+
+namespace asio = boost::asio;
+using core::SimDuration;
+using core::SimTime;
+
+namespace {
+
+// The server-side replica's training step on one batch of activations.
+// `batches_before` sets the BatchNorm momentum so running statistics are the
+// mean over the round's batches (as on the client side).
+protocol::ServerStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD& optimizer,
+                                  const at::Tensor& activations, const at::Tensor& labels, int64_t batches_before) {
+  const at::Tensor features = activations.detach().requires_grad_(true);
+  optimizer.zero_grad();
+  const double momentum = 1.0 / static_cast<double>(batches_before + 1);
+  const at::Tensor loss = at::cross_entropy_loss(suffix.forward(features, supernet::Mode::train, momentum), labels);
+  loss.backward();
+  optimizer.step();
+  return {features.grad(), loss.item<double>()};
+}
+
+}  // namespace
+
+ServerModel::ServerModel(const supernet::Supernet& net, const supernet::SubnetConfig& config, int first_unit,
+                         int last_unit, const protocol::OptimizerOptions& options)
+    : net_(net), config_(config), first_unit_(first_unit), last_unit_(last_unit), options_(options) {}
+
+supernet::BodyPart& ServerModel::materialize() {
+  if (!suffix) {
+    suffix = std::make_shared<supernet::BodyPart>(net_.extract(config_, first_unit_, last_unit_));
+    optimizer = std::make_unique<torch::optim::SGD>(suffix->slices().parameters(),
+                                                    torch::optim::SGDOptions(options_.learning_rate)
+                                                        .momentum(options_.momentum)
+                                                        .weight_decay(options_.weight_decay));
+  }
+  return *suffix;
+}
+
+ServerModel::~ServerModel() = default;
+
+asio::awaitable<void> run_session(const SessionSetup& setup) {
+  while (true) {
+    auto received_order = co_await setup.orders->receive_until(core::kNever);
+    auto& [closed, order] = received_order;
+    if (closed) co_return;
+    const int round = order.plan.round;
+    const int cut = order.plan.cut;
+    SessionResult result;
+    result.client = setup.client;
+    result.round = round;
+
+    const int64_t plan_bytes = protocol::plan_bytes(order.plan);
+    // Operations are built before co_await: GCC 12 destroys non-trivial
+    // temporaries of a co_await expression twice.
+    auto sending_plan = setup.downlink->send(order.plan, plan_bytes);
+    auto [undelivered] = co_await std::move(sending_plan);
+    result.plan_delivered = !undelivered;
+    if (result.plan_delivered) {
+      *setup.traffic.down += plan_bytes;
+      *setup.traffic.weights += plan_bytes;
+    }
+
+    const std::shared_ptr<ServerModel>& model = order.server_model;  // null: the client trains alone, sends no batch
+    const supernet::Architecture& arch = *order.plan.prefix->slices().architecture;
+    const supernet::SubnetConfig& config = order.plan.prefix->config();
+    const int64_t suffix_flops = model ? arch.forward_flops(config, cut + 1, arch.unit_count()) : 0;
+    const int64_t activation_bytes = model ? arch.activation_bytes(config, cut) : 0;
+    // The step tasks own what they use; the result leaves without waiting
+    // for them (it carries the last one), like the client's upload.
+    const std::shared_ptr<double> loss_sum = result.server_loss_sum.value;
+    core::WorkTicket last_step;
+    while (!result.upload) {
+      auto received_message = co_await setup.uplink->receive_until(order.deadline);
+      auto& [late, message] = received_message;
+      if (late) break;
+      if (auto* upload = std::get_if<protocol::ModelUpload>(&message)) {
+        if (upload->round_trained == round) {
+          result.upload = std::move(*upload);
+        } else {
+          result.stale_uploads.push_back(std::move(*upload));
+        }
+        continue;
+      }
+      auto* batch = std::get_if<protocol::Activations>(&message);
+      if (batch == nullptr || batch->round != round || model == nullptr) continue;  // from an earlier round
+      const int64_t batch_size = batch->labels.size(0);
+      // The step runs as a task chained after the server model's previous one;
+      // the gradient message carries it unfinished (its size is declared).
+      protocol::Pending<protocol::ServerStep> step;
+      step.ready = core::submit_work(setup.work, [model, loss_sum, previous = model->last_step,
+                                                  activations = batch->features, labels = batch->labels,
+                                                  batches_before = model->batches, out = step.value] {
+        previous.wait();
+        supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
+        *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
+        *loss_sum += out->loss;
+      }, core::Start::on_demand);  // run by the client's step that needs it
+      model->last_step = last_step = step.ready;
+      ++model->batches;
+      co_await setup.device->compute(3 * suffix_flops * batch_size);
+      ++result.server_batches;
+      result.server_samples += batch_size;
+      const int64_t bytes = batch_size * activation_bytes;
+      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch, step}, bytes);
+      auto [lost] = co_await std::move(sending);
+      if (!lost) {
+        *setup.traffic.down += bytes;
+        *setup.traffic.gradients += bytes;
+      }
+    }
+    result.server_loss_sum.ready = last_step;
+    if (result.server_batches > 0) result.server_model = model;
+    auto reporting = setup.results->send(std::move(result), 0);
+    co_await std::move(reporting);
+  }
+}
+
+}  // namespace sflsim::server
