@@ -1,0 +1,217 @@
+// Strategy::aggregate as a pure step: results built by hand, failures
+// passed as data (a result without an upload), exact weighted means.
+#include "server/parts.hpp"
+#include "server/strategies.hpp"
+
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+
+using namespace sflsim;
+using namespace sflsim::server;
+
+namespace {
+
+supernet::SupernetOptions small_net() {
+  supernet::SupernetOptions options;
+  options.width_multiplier = 0.25;
+  options.image_height = options.image_width = 8;
+  return options;
+}
+
+StrategyOptions strategy_options() {
+  StrategyOptions o;
+  o.batch_size = 8;
+  o.server_flops_per_s = 1'000'000'000'000;
+  o.timeout_factor = 2.0;
+  o.cut = {CutRule::Policy::fixed, 0.5, 4.0, 2, 1.0};
+  o.aggregation = {true, 1.0, 0.5};
+  o.server_optimizer = {0.1, 0.9, 0.0};
+  return o;
+}
+
+void fill(supernet::SliceSet& slices, double value) {
+  at::NoGradGuard no_grad;
+  for (at::Tensor& t : slices.tensors) t.fill_(value);
+}
+
+// A client's upload of units 1..cut, every element `value`, whose round had
+// the given mean server loss (< 0: no server gradient, local loss 0).
+protocol::ModelUpload upload(const supernet::Supernet& net, int cut, double value, int64_t samples, int round_trained,
+                             double server_loss) {
+  protocol::ModelUpload u;
+  u.round_trained = round_trained;
+  u.cut = cut;
+  u.prefix = std::make_shared<supernet::BodyPart>(net.extract(net.architecture().full_config(), 1, cut));
+  fill(u.prefix->slices(), value);
+  u.samples = samples;
+  if (server_loss >= 0) {
+    u.trained.value->server_sum = 2 * server_loss;
+    u.trained.value->server_batches = 2;
+  }
+  return u;
+}
+
+// A server model of units cut+1..L, every element `value`, that served `batches` batches.
+std::shared_ptr<ServerModel> server_model(const supernet::Supernet& net, int cut, double value, int64_t batches) {
+  const StrategyOptions o = strategy_options();
+  auto model = std::make_shared<ServerModel>(net, net.architecture().full_config(), cut + 1,
+                                             net.architecture().unit_count(), o.server_optimizer);
+  fill(model->materialize().slices(), value);
+  model->batches = batches;
+  return model;
+}
+
+SessionResult result(int client, std::optional<protocol::ModelUpload> fresh, std::shared_ptr<ServerModel> model,
+                     int64_t server_samples, double server_loss_sum) {
+  SessionResult r;
+  r.client = client;
+  r.round = 3;
+  r.plan_delivered = true;
+  r.upload = std::move(fresh);
+  r.server_model = std::move(model);
+  r.server_batches = r.server_model ? 2 : 0;
+  r.server_samples = server_samples;
+  *r.server_loss_sum.value = server_loss_sum;
+  return r;
+}
+
+double value_at(const supernet::Supernet& net, int spec) { return net.tensors()[static_cast<size_t>(spec)].max().item<double>(); }
+double low_at(const supernet::Supernet& net, int spec) { return net.tensors()[static_cast<size_t>(spec)].min().item<double>(); }
+
+}  // namespace
+
+TEST_CASE("SuperSFL folds a failed client's replica and a stale upload (gamma^s), each element over its copies", "[server]") {
+  supernet::Supernet net(small_net());
+  const std::unique_ptr<Strategy> strategy = make_supersfl(strategy_options());
+  const int cut = 2;
+  const int prefix_spec = 0;  // the stem's convolution
+  const int suffix_spec = server_model(net, cut, 0, 0)->suffix->slices().spec_ids.front();
+  std::vector<SessionResult> results;
+  // Client 0 is fine: its prefix (1.0) and its replica (3.0), 10 samples, server loss 0 -> weight 10.
+  results.push_back(result(0, upload(net, cut, 1.0, 10, 3, 0.0), server_model(net, cut, 3.0, 2), 10, 0.0));
+  // Client 1 failed this round (no upload), yet its replica (7.0) trained on 30 samples -> weight 30;
+  // its upload from round 1 arrived late: 40 samples x 0.5^2 -> weight 10.
+  results.push_back(result(1, std::nullopt, server_model(net, cut, 7.0, 2), 30, 0.0));
+  results[1].stale_uploads.push_back(upload(net, cut, 4.0, 40, 1, 0.0));
+  // Client 2 failed and saw no batch: it adds nothing.
+  results.push_back(result(2, std::nullopt, nullptr, 0, 0.0));
+
+  const std::optional<int64_t> server_flops = strategy->aggregate(net, {3, &results, nullptr});
+  CHECK_FALSE(server_flops.has_value());
+  CHECK(low_at(net, prefix_spec) == 2.5);  // (10 x 1 + 10 x 4) / 20
+  CHECK(value_at(net, prefix_spec) == 2.5);
+  CHECK(low_at(net, suffix_spec) == 6.0);  // (10 x 3 + 30 x 7) / 40
+  CHECK(value_at(net, suffix_spec) == 6.0);
+}
+
+TEST_CASE("SuperSFL weighs by performance exp(-loss / tau); SFL-V1 by samples only", "[server]") {
+  const int cut = 2;
+  const auto aggregated = [&](const std::unique_ptr<Strategy>& strategy) {
+    supernet::Supernet net(small_net());
+    std::vector<SessionResult> results;
+    // Equal samples; client 0's server loss is 0 (factor 1), client 1's is 2 (factor e^-2).
+    results.push_back(result(0, upload(net, cut, 1.0, 10, 3, 0.0), server_model(net, cut, 1.0, 2), 10, 0.0));
+    results.push_back(result(1, upload(net, cut, 5.0, 10, 3, 2.0), server_model(net, cut, 5.0, 2), 10, 4.0));
+    strategy->aggregate(net, {3, &results, nullptr});
+    return value_at(net, 0);
+  };
+  CHECK(aggregated(make_sfl_v1(strategy_options())) == 3.0);  // (1 + 5) / 2
+  const double w = std::exp(-2.0);
+  CHECK(aggregated(make_supersfl(strategy_options())) == Approx((1.0 + 5.0 * w) / (1.0 + w)).epsilon(1e-6));
+}
+
+TEST_CASE("SFL-V2's one server model replaces the suffix; only the clients' prefixes are averaged", "[server]") {
+  supernet::Supernet net(small_net());
+  const std::unique_ptr<Strategy> strategy = make_sfl_v2(strategy_options());
+  REQUIRE(strategy->server_mode() == ServerMode::shared);
+  const int cut = 2;
+  const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 4);
+  const int suffix_spec = shared->suffix->slices().spec_ids.front();
+  std::vector<SessionResult> results;
+  results.push_back(result(0, upload(net, cut, 2.0, 30, 3, 0.5), shared, 30, 1.0));
+  results.push_back(result(1, std::nullopt, shared, 10, 1.0));  // failed: its batches are in the shared model
+  results.push_back(result(2, upload(net, cut, 6.0, 10, 3, 0.5), shared, 10, 1.0));
+  strategy->aggregate(net, {3, &results, shared});
+  CHECK(value_at(net, 0) == 3.0);  // (30 x 2 + 10 x 6) / 40, the failed client absent
+  CHECK(low_at(net, suffix_spec) == 9.0);
+  CHECK(value_at(net, suffix_spec) == 9.0);
+}
+
+TEST_CASE("SL writes each upload before the next turn, so the round's fold leaves prefixes alone", "[server]") {
+  supernet::Supernet net(small_net());
+  const std::unique_ptr<Strategy> strategy = make_sl(strategy_options());
+  REQUIRE(strategy->server_mode() == ServerMode::shared_in_turns);
+  const int cut = 2;
+  const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 2);
+  std::vector<SessionResult> results;
+  results.push_back(result(0, upload(net, cut, 2.0, 30, 3, 0.5), shared, 30, 1.0));
+  strategy->after_turn(net, results[0], 3);
+  CHECK(value_at(net, 0) == 2.0);  // the only copy: it replaces the prefix
+  results.push_back(result(1, upload(net, cut, 6.0, 10, 3, 0.5), shared, 10, 1.0));
+  strategy->after_turn(net, results[1], 3);
+  CHECK(value_at(net, 0) == 6.0);  // the next turn starts from the last client's prefix
+  strategy->aggregate(net, {3, &results, shared});
+  CHECK(value_at(net, 0) == 6.0);
+  CHECK(value_at(net, shared->suffix->slices().spec_ids.front()) == 9.0);
+}
+
+TEST_CASE("FedAvg: a round where every client failed leaves the supernet as it was and runs no server step", "[server]") {
+  supernet::Supernet net(small_net());
+  const at::Tensor before = net.tensors()[0].clone();
+  const std::unique_ptr<Strategy> strategy = make_fedavg(strategy_options());
+  std::vector<SessionResult> results;
+  results.push_back(result(0, std::nullopt, nullptr, 0, 0.0));
+  results.push_back(result(1, std::nullopt, nullptr, 0, 0.0));
+  CHECK_FALSE(strategy->aggregate(net, {3, &results, nullptr}).has_value());
+  CHECK(at::equal(net.tensors()[0], before));
+}
+
+TEST_CASE("RaFL distils only when an upload came, and reports the server FLOPs it spent", "[server]") {
+  supernet::Supernet net(small_net());
+  const supernet::Architecture& arch = net.architecture();
+  const std::vector<at::Tensor> proxy{at::rand({4, 3, 8, 8})};
+  const std::unique_ptr<Strategy> strategy =
+      make_rafl(strategy_options(), DistillationOptions{20.0, 1, {0.001, 0.9, 0.0}}, proxy);
+  std::vector<ClientProfile> profiles(2);
+  profiles[0].flops_per_s = 10'000'000'000;
+  profiles[1].flops_per_s = 5'000'000'000;
+  for (ClientProfile& p : profiles) p.samples = 16, p.up_bps = p.down_bps = 10'000'000;
+  const supernet::SubnetConfig knowledge = strategy->assign_parts(arch, profiles);
+  std::vector<SessionResult> results;
+  results.push_back(result(0, std::nullopt, nullptr, 0, 0.0));
+  CHECK_FALSE(strategy->aggregate(net, {3, &results, nullptr}).has_value());
+  protocol::ModelUpload fresh;
+  fresh.round_trained = 3;
+  fresh.cut = arch.unit_count();
+  fresh.prefix = std::make_shared<supernet::BodyPart>(net.extract(knowledge, 1, arch.unit_count()));
+  fresh.samples = 16;
+  results.push_back(result(1, std::move(fresh), nullptr, 0, 0.0));
+  const std::optional<int64_t> flops = strategy->aggregate(net, {3, &results, nullptr});
+  REQUIRE(flops.has_value());
+  // Per proxy sample: one forward of the one teacher and three of the student.
+  CHECK(*flops == 4 * 4 * arch.forward_flops(knowledge, 1, arch.unit_count()));
+}
+
+TEST_CASE("Parts: a fixed cut the supernet cannot give names its JSON path; misfits are excluded", "[server]") {
+  supernet::Supernet net(small_net());
+  const supernet::Architecture& arch = net.architecture();
+  StrategyOptions options = strategy_options();
+  options.cut.fixed = arch.unit_count();
+  std::vector<ClientProfile> profiles(1);
+  profiles[0].memory_gb = 8;
+  CHECK_THROWS_WITH(make_sfl_v1(options)->assign_parts(arch, profiles), Catch::Contains("$.algorithm.cut.fixed"));
+  options.cut.fixed = 3;
+  profiles.resize(2);
+  profiles[0].memory_gb = 1e-6;  // cannot hold the prefix
+  profiles[1].memory_gb = 8;
+  for (ClientProfile& p : profiles) p.samples = 16, p.flops_per_s = 1'000'000'000, p.up_bps = p.down_bps = 1'000'000;
+  make_sfl_v1(options)->assign_parts(arch, profiles);
+  CHECK(profiles[0].excluded);
+  CHECK_FALSE(profiles[1].excluded);
+  CHECK(profiles[1].cut == 3);
+  make_supersfl(options)->assign_parts(arch, profiles);  // sizes the cut to the device instead
+  CHECK_FALSE(profiles[0].excluded);
+  CHECK(profiles[0].head_cuts == std::vector<int>{3});
+}
