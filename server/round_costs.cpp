@@ -2,51 +2,68 @@
 
 #include "server/parts.hpp"
 #include "server/protocol.hpp"
+#include "simulator/core/bandwidth.hpp"
 
-#include <cmath>
+#include <algorithm>
 
 namespace sflsim::server {
 
 namespace {
-core::SimDuration seconds(double s) { return core::SimDuration{static_cast<int64_t>(std::llround(s * 1e9))}; }
+
+// The charges of a client's part, message by message, as its device, the
+// server's device and its links make them when nothing else competes.
+struct PartCharges {
+  const supernet::Architecture& arch;
+  const ClientProfile& p;
+  int64_t server_flops_per_s;
+
+  core::SimDuration on_client(int64_t flops) const { return core::duration_for(flops, p.flops_per_s); }
+  core::SimDuration on_server(int64_t flops) const { return core::duration_for(flops, server_flops_per_s); }
+  core::SimDuration up(int64_t bytes) const { return p.latency + core::transmission_time(bytes, p.up_bps); }
+  core::SimDuration down(int64_t bytes) const { return p.latency + core::transmission_time(bytes, p.down_bps); }
+
+  // Forward FLOPs per sample of what the client trains (the client charges 1x, then 2x for backward).
+  int64_t client_forward() const {
+    int64_t flops = arch.forward_flops(p.config, 1, p.cut);
+    for (int cut : p.head_cuts) flops += arch.head_forward_flops(p.config, cut);
+    if (p.own_config) flops += network_flops(arch, *p.own_config, p.own_depth);
+    return flops;
+  }
+  // The plan's and the upload's declared size: the prefix and its classifiers
+  // (RaFL's own network travels only in the first plan and is not counted).
+  int64_t model_bytes() const {
+    int64_t bytes = arch.weight_bytes(p.config, 1, p.cut);
+    for (int cut : p.head_cuts) bytes += arch.head_weight_bytes(p.config, cut);
+    return bytes;
+  }
+  // Activations and labels up, the server's step, the cut gradient down.
+  core::SimDuration server_round_trip(int64_t batch) const {
+    const int64_t activations = batch * arch.activation_bytes(p.config, p.cut);
+    return up(activations + batch * protocol::kLabelBytes) +
+           on_server(3 * batch * arch.forward_flops(p.config, p.cut + 1, arch.unit_count())) + down(activations);
+  }
+};
+
 }  // namespace
 
 core::SimDuration nominal_round_time(const supernet::Architecture& arch, const ClientProfile& p, int batch_size,
                                      int64_t server_flops_per_s) {
-  const supernet::SubnetConfig& subnet = p.config;
-  const double samples = static_cast<double>(p.samples);
-  const int64_t batches = (p.samples + batch_size - 1) / batch_size;
-  int64_t client_forward = arch.forward_flops(subnet, 1, p.cut);
-  int64_t weights = 4 * arch.params(subnet, 1, p.cut);
-  for (int cut : p.head_cuts) {
-    client_forward += arch.head_forward_flops(subnet, cut);
-    weights += 4 * arch.head_params(subnet, cut);
+  const PartCharges charges{arch, p, server_flops_per_s};
+  const int64_t forward = charges.client_forward();
+  const int64_t weights = charges.model_bytes();
+  core::SimDuration total = charges.down(weights);
+  for (int64_t done = 0; done < p.samples; done += batch_size) {
+    const int64_t batch = std::min<int64_t>(batch_size, p.samples - done);
+    total += charges.on_client(forward * batch);
+    if (p.split) total += charges.server_round_trip(batch);
+    total += charges.on_client(2 * forward * batch);
   }
-  if (p.own_config) client_forward += network_flops(arch, *p.own_config, p.own_depth);
-  const double client_flops = 3.0 * samples * static_cast<double>(client_forward);
-  const double server_flops =
-      p.split ? 3.0 * samples * static_cast<double>(arch.forward_flops(subnet, p.cut + 1, arch.unit_count())) : 0.0;
-  const double activations = p.split ? samples * static_cast<double>(arch.activation_bytes(subnet, p.cut)) : 0.0;
-  const double labels = p.split ? samples * protocol::kLabelBytes : 0.0;
-  const double w = static_cast<double>(weights);
-  const double seconds_total =
-      client_flops / static_cast<double>(p.flops_per_s) + server_flops / static_cast<double>(server_flops_per_s) +
-      8.0 * (w + activations + labels) / static_cast<double>(p.up_bps) +
-      8.0 * (w + activations) / static_cast<double>(p.down_bps) +
-      1e-9 * static_cast<double>(p.latency.count()) * static_cast<double>(p.split ? 2 * batches + 2 : 2);
-  return seconds(seconds_total);
+  return total + charges.up(weights);
 }
 
 core::SimDuration gradient_deadline(const supernet::Architecture& arch, const ClientProfile& p, int batch_size,
                                     int64_t server_flops_per_s, double timeout_factor) {
-  const int64_t batch = batch_size;
-  const double up = static_cast<double>(batch * (arch.activation_bytes(p.config, p.cut) + protocol::kLabelBytes) * 8) /
-                    static_cast<double>(p.up_bps);
-  const double down = static_cast<double>(batch * arch.activation_bytes(p.config, p.cut) * 8) / static_cast<double>(p.down_bps);
-  const double server = static_cast<double>(3 * batch * arch.forward_flops(p.config, p.cut + 1, arch.unit_count())) /
-                        static_cast<double>(server_flops_per_s);
-  const double rtt = up + down + server + 2e-9 * static_cast<double>(p.latency.count());
-  return seconds(timeout_factor * rtt);
+  return scaled(PartCharges{arch, p, server_flops_per_s}.server_round_trip(batch_size), timeout_factor);
 }
 
 core::SimDuration scaled(core::SimDuration d, double factor) {

@@ -187,6 +187,26 @@ int64_t Architecture::head_forward_flops(const SubnetConfig& config, int cut) co
   return 2 * unit_output_channels(config, cut) * options_.num_classes;
 }
 
+namespace {
+int64_t elements(const Architecture& arch, const SubnetConfig& config, const std::vector<int>& spec_ids) {
+  int64_t total = 0;
+  for (int id : spec_ids) {
+    int64_t n = 1;
+    for (int64_t d : arch.sliced_shape(arch.specs()[static_cast<size_t>(id)], config)) n *= d;
+    total += n;
+  }
+  return total;
+}
+}  // namespace
+
+int64_t Architecture::weight_bytes(const SubnetConfig& config, int first, int last) const {
+  return 4 * elements(*this, config, body_spec_ids(first, last));
+}
+
+int64_t Architecture::head_weight_bytes(const SubnetConfig& config, int cut) const {
+  return 4 * elements(*this, config, head_spec_ids(cut));
+}
+
 int64_t Architecture::activation_bytes(const SubnetConfig& config, int cut) const {
   if (cut < 1 || cut >= unit_count_) {
     throw std::invalid_argument("cut " + std::to_string(cut) + " is outside 1.." + std::to_string(unit_count_ - 1));

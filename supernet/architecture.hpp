@@ -88,6 +88,11 @@ class Architecture {
   int64_t forward_flops(const SubnetConfig& config, int first, int last) const;
   int64_t head_params(const SubnetConfig& config, int cut) const;
   int64_t head_forward_flops(const SubnetConfig& config, int cut) const;
+  // Declared wire bytes of the tensors of units [first, last] / of the head at
+  // `cut` under `config`: 4 per element, BatchNorm statistics included (what
+  // protocol::weight_bytes counts of the extracted copies).
+  int64_t weight_bytes(const SubnetConfig& config, int first, int last) const;
+  int64_t head_weight_bytes(const SubnetConfig& config, int cut) const;
   // fp32 bytes per sample of the activation leaving unit `cut` (what a client sends).
   int64_t activation_bytes(const SubnetConfig& config, int cut) const;
   // Device memory needed to train units [first, last] on `batch` samples:

@@ -22,6 +22,12 @@ constexpr std::int64_t gbps(std::int64_t g) { return g * 1'000'000'000; }
 // The work of sending `bytes`, in bits x 1e9.
 constexpr Int128 nanobits(std::int64_t bytes) { return static_cast<Int128>(bytes) * 8 * 1'000'000'000; }
 
+// How long `bytes` take at a constant `bits_per_s` (> 0), rounded up to the
+// next nanosecond: what a link that has its rate to itself charges, latency aside.
+constexpr SimDuration transmission_time(std::int64_t bytes, std::int64_t bits_per_s) {
+  return SimDuration{static_cast<std::int64_t>(ceil_div(nanobits(bytes), bits_per_s))};
+}
+
 class BandwidthSchedule {
  public:
   struct Step {
