@@ -79,8 +79,8 @@ struct ClientSetup {
   const datasets::ImageDataset* train = nullptr;
   std::vector<int64_t> indices;      // this client's samples
   std::vector<int> selected_rounds;  // ascending
-  int batch_size = 32;
-  bool augment = true;
+  int batch_size = 0;        // the scenario's training options, set by the runner
+  bool augment = false;
   OptimizerOptions optimizer;
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent

@@ -4,6 +4,7 @@
 // heads) is written back with weight  n_i * exp(-loss_i / tau) * gamma^staleness,
 // normalised per element over the copies that cover it. Local heads are
 // specs of their cut, so they average only within their depth group.
+#include "fusion/aggregation_options.hpp"
 #include "supernet/supernet.hpp"
 
 #include <cstdint>
@@ -11,12 +12,6 @@
 #include <vector>
 
 namespace sflsim::fusion {
-
-struct AggregationOptions {
-  bool performance_weighting = true;  // false: plain FedAvg weights n_i (as SFL-V1)
-  double temperature = 1.0;      // tau of the performance factor
-  double staleness_gamma = 0.5;  // 1 disables the staleness discount
-};
 
 // One client's contribution for the round. Pointers are borrowed for the call.
 struct ClientUpdate {

@@ -52,12 +52,12 @@ struct CoordinatorSetup {
   std::vector<OrderLink*> orders;                         // by client
   ResultLink* results = nullptr;
   std::vector<std::vector<int>> selected;  // by round (1-based; [0] unused): client indices
-  int rounds = 1;
+  int rounds = 0;  // the scenario's, as eval_every
   core::Device* device = nullptr;  // the server's: charged for the strategy's server-side step
   core::WorkPool* work = nullptr;  // runs the folds into the round's sum; null = on the simulation thread
   std::function<bool(int round)> outage_round;  // server unreachable for the whole round
   std::function<void(core::SimTime from, core::SimTime to)> begin_outage;
-  int eval_every = 1;
+  int eval_every = 0;
   std::function<std::pair<double, double>(const supernet::Supernet&)> evaluate;  // accuracy, loss
   std::function<void(const RoundSummary&)> on_round;
 };

@@ -18,9 +18,10 @@
 
 namespace sflsim::server {
 
+// Filled from the scenario (its defaults: simulator/scenario.hpp, RaflOptions).
 struct DistillationOptions {
-  double temperature = 20.0;
-  int epochs = 1;                          // passes over the proxy set per round
+  double temperature = 0;
+  int epochs = 0;                          // passes over the proxy set per round
   protocol::OptimizerOptions optimizer;    // of the student (a fresh SGD each round)
 };
 

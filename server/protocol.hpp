@@ -4,6 +4,7 @@
 // copied; tensors inside them are owned by the message until the receiver
 // takes them. Wire sizes are declared by the sender (weight_bytes,
 // model_bytes and plan_bytes below), never derived from the in-memory tensors.
+#include "server/optimizer_options.hpp"
 #include "simulator/core/work_pool.hpp"
 #include "supernet/subnet.hpp"
 
@@ -15,13 +16,6 @@
 #include <vector>
 
 namespace sflsim::protocol {
-
-// How both sides train in a round (SGD; a fresh optimizer per round).
-struct OptimizerOptions {
-  double learning_rate = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
-};
 
 // How a client's model learns, by algorithm.
 enum class Objective {

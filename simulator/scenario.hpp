@@ -1,7 +1,12 @@
 #pragma once
 // A scenario as plain option structs with their defaults. JSON is mapped onto
 // these in scenario_schema.cpp (the one place that lists every key, its type,
-// range, default and meaning); nothing below the runner sees JSON.
+// range, default and meaning); nothing below the runner sees JSON. A default
+// that the code it configures has already is taken from there, not repeated.
+#include "fusion/aggregation_options.hpp"
+#include "fusion/lambda_policy.hpp"
+#include "server/optimizer_options.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,9 +31,9 @@ struct TrainingOptions {
   int rounds = 10;
   int local_epochs = 1;
   int batch_size = 32;
-  double learning_rate = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
+  double learning_rate = protocol::OptimizerOptions{}.learning_rate;
+  double momentum = protocol::OptimizerOptions{}.momentum;
+  double weight_decay = protocol::OptimizerOptions{}.weight_decay;
   int64_t max_samples_per_round = 0;  // per client; 0 = all of its samples
   int eval_every = 1;                 // rounds between test-set evaluations
   int64_t eval_samples = 0;           // 0 = the whole test set
@@ -80,11 +85,11 @@ struct RaflOptions {
 struct AlgorithmOptions {
   std::string name = "supersfl";
   CutOptions cut;
-  std::string lambda = "bias-variance";
-  double lambda_fixed = 0.5;
-  bool performance_weights = true;   // n_i * exp(-loss_i / tau); false = FedAvg's n_i
-  double temperature = 1.0;          // aggregation performance factor tau
-  double staleness_gamma = 0.5;
+  std::string lambda{fusion::to_string(fusion::LambdaPolicy{}.rule)};
+  double lambda_fixed = fusion::LambdaPolicy{}.fixed_value;
+  bool performance_weights = fusion::AggregationOptions{}.performance_weighting;  // false = FedAvg's n_i
+  double temperature = fusion::AggregationOptions{}.temperature;                  // performance factor tau
+  double staleness_gamma = fusion::AggregationOptions{}.staleness_gamma;
   double timeout_factor = 2.0;       // gradient deadline = factor x expected round trip
   bool include_excluded = false;     // baselines: train clients whose memory cannot hold their part anyway
   RaflOptions rafl;

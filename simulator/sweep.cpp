@@ -88,7 +88,7 @@ std::string value_text(const json& value) { return value.is_string() ? value.get
 
 // Directory names keep letters, digits and ".-_="; the index keeps them unique and ordered.
 std::string directory_name(size_t index, const std::vector<std::pair<std::string, std::string>>& values) {
-  char prefix[16];
+  char prefix[24];  // room for any size_t: no truncation warning
   std::snprintf(prefix, sizeof prefix, "%03zu", index);
   std::string name = prefix;
   for (const auto& [path, value] : values) {
