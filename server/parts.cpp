@@ -10,8 +10,18 @@
 
 namespace sflsim::server {
 
-int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, double memory_gb, core::SimDuration latency,
-                 core::SimDuration latency_min, core::SimDuration latency_max) {
+int memory_cut(const supernet::Architecture& arch, int batch_size, double memory_gb) {
+  const supernet::SubnetConfig whole = arch.full_config();
+  int d = 1;
+  while (d + 1 < arch.unit_count() &&
+         static_cast<double>(arch.training_memory_bytes(whole, 1, d + 1, batch_size)) <= memory_gb * 1e9) {
+    ++d;
+  }
+  return d;
+}
+
+int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, int batch_size, double memory_gb,
+                 core::SimDuration latency, core::SimDuration latency_min, core::SimDuration latency_max) {
   const int deepest = arch.unit_count() - 1;
   switch (rule.policy) {
     case CutRule::Policy::fixed:
@@ -26,6 +36,7 @@ int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, double
       while (d < deepest && static_cast<double>(arch.forward_flops(whole, 1, d + 1)) <= rule.flops_budget_gflops * 1e9) ++d;
       return d;
     }
+    case CutRule::Policy::memory: return memory_cut(arch, batch_size, memory_gb);
     case CutRule::Policy::resource: break;
   }
   // Spec §1.3: d = clamp(floor(alpha * mem_GB) + floor(beta * r), 1, L - 1),

@@ -14,11 +14,15 @@ namespace sflsim::server {
 struct CutRule;
 
 // The cut `rule` gives a client with memory `memory_gb` and link latency
-// `latency` among clients whose latencies span [latency_min, latency_max].
-// Throws std::invalid_argument naming $.algorithm.cut.fixed for a fixed cut
-// outside 1..L-1.
-int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, double memory_gb, core::SimDuration latency,
-                 core::SimDuration latency_min, core::SimDuration latency_max);
+// `latency` among clients whose latencies span [latency_min, latency_max],
+// training batches of `batch_size`. Throws std::invalid_argument naming
+// $.algorithm.cut.fixed for a fixed cut outside 1..L-1.
+int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, int batch_size, double memory_gb,
+                 core::SimDuration latency, core::SimDuration latency_min, core::SimDuration latency_max);
+
+// The deepest cut d in 1..L-1 whose prefix 1..d trains within `memory_gb` at
+// `batch_size` (1 if even the first unit does not fit).
+int memory_cut(const supernet::Architecture& arch, int batch_size, double memory_gb);
 
 // Forward FLOPs per sample of a standalone network: units 1..depth of
 // `config`, plus a local head when depth is short of the classifier (RaFL's

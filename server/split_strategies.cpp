@@ -17,13 +17,15 @@ class SuperSfl final : public Strategy {
 
  protected:
   void assign_part(const supernet::Architecture& arch, const Fleet& fleet, int, ClientProfile& p) override {
-    p.cut = allocate_cut(options().cut, arch, p.memory_gb, p.latency, fleet.latency_min, fleet.latency_max);
+    p.cut = allocate_cut(options().cut, arch, options().batch_size, p.memory_gb, p.latency, fleet.latency_min,
+                         fleet.latency_max);
     p.head_cuts = {p.cut};
   }
   fusion::AggregationOptions aggregation() const override { return options().aggregation; }
 };
 
-// One fixed cut for every client; the server side as `mode` says.
+// One cut for every client (the fixed one, or the weakest device's); the
+// server side as `mode` says.
 class FixedCutSplit final : public Strategy {
  public:
   FixedCutSplit(StrategyOptions options, ServerMode mode) : Strategy(std::move(options)), mode_(mode) {
@@ -35,9 +37,12 @@ class FixedCutSplit final : public Strategy {
 
  protected:
   void assign_part(const supernet::Architecture& arch, const Fleet& fleet, int, ClientProfile& p) override {
-    p.cut = allocate_cut(rule_, arch, p.memory_gb, p.latency, fleet.latency_min, fleet.latency_max);
+    p.cut = rule_.weakest_fits ? memory_cut(arch, options().batch_size, fleet.smallest_memory_gb)
+                               : allocate_cut(rule_, arch, options().batch_size, p.memory_gb, p.latency,
+                                              fleet.latency_min, fleet.latency_max);
   }
-  bool excludes_misfits() const override { return true; }
+  // At the weakest device's cut every client fits.
+  bool excludes_misfits() const override { return !rule_.weakest_fits; }
 
  private:
   ServerMode mode_;

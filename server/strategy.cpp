@@ -9,8 +9,10 @@ namespace sflsim::server {
 supernet::SubnetConfig Strategy::assign_parts(const supernet::Architecture& arch, std::vector<ClientProfile>& profiles) {
   Fleet fleet;
   fleet.latency_min = fleet.latency_max = profiles.front().latency;
+  fleet.smallest_memory_gb = profiles.front().memory_gb;
   for (const ClientProfile& p : profiles) {
     fleet.largest_memory_gb = std::max(fleet.largest_memory_gb, p.memory_gb);
+    fleet.smallest_memory_gb = std::min(fleet.smallest_memory_gb, p.memory_gb);
     fleet.fastest_flops_per_s = std::max(fleet.fastest_flops_per_s, p.flops_per_s);
     fleet.latency_min = std::min(fleet.latency_min, p.latency);
     fleet.latency_max = std::max(fleet.latency_max, p.latency);

@@ -46,12 +46,15 @@ enum class ServerMode {
 
 // How a scenario's cut policy picks a client's cut (spec §1.3).
 struct CutRule {
-  enum class Policy { resource, fixed, flops };
+  enum class Policy { resource, fixed, flops, memory };
   Policy policy = Policy::resource;
   double alpha = 0;                // layers per GB of memory (resource)
   double beta = 0;                 // weight of the latency rank (resource)
   int fixed = 0;                   // the cut (fixed)
   double flops_budget_gflops = 0;  // forward FLOPs per sample the prefix may cost (flops)
+  // memory: the deepest prefix whose training memory (at the batch size) fits the device.
+  // The SL/SFL baselines' one cut: `fixed`, or (weakest_fits) the memory cut of the smallest device.
+  bool weakest_fits = false;
 };
 
 // What every strategy is built with; filled from the scenario by the
@@ -118,6 +121,7 @@ class Strategy {
   // What every client's part is decided from.
   struct Fleet {
     double largest_memory_gb = 0;
+    double smallest_memory_gb = 0;
     int64_t fastest_flops_per_s = 1;
     core::SimDuration latency_min{}, latency_max{};
   };

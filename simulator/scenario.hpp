@@ -68,11 +68,12 @@ struct ServerOptions {
 };
 
 struct CutOptions {
-  std::string policy = "resource";   // resource (spec §1.3), fixed, flops
+  std::string policy = "resource";   // resource (spec §1.3), fixed, flops, memory
   double alpha = 0.5;                // layers per GB of memory
   double beta = 4.0;                 // weight of the latency rank
   int fixed = 3;                     // the cut for policy "fixed"
   double flops_budget_gflops = 1.0;  // policy "flops": deepest prefix whose forward FLOPs per sample fit
+  std::string baseline = "fixed";    // SL/SFL's one cut: "fixed" (misfits excluded) or "weakest" (the weakest device's)
 };
 
 struct RaflOptions {

@@ -46,7 +46,7 @@ template <typename V> void describe(V& v, TrainingOptions& o) {
 template <typename V> void describe(V& v, DeviceTier& o) {
   v.field("name", o.name, "label of the tier in outputs");
   v.field("fraction", o.fraction, 0.0, 1.0, "share of the clients in this tier (normalised over tiers)");
-  v.field("memory_gb", o.memory_gb, 0.01, 1e6, "device memory; drives the cut depth");
+  v.field("memory_gb", o.memory_gb, 1e-6, 1e6, "device memory available to training (GB); drives the cut depth and exclusion");
   v.field("gflops", o.gflops, 1e-6, kHuge, "sustained training throughput in GFLOP/s");
   v.choice("network", o.network, {"3g", "4g", "5g", "wifi", "lan"}, "built-in bandwidth/latency profile");
   v.field("idle_w", o.idle_w, 0.0, 1e6, "power when idle, W");
@@ -72,12 +72,16 @@ template <typename V> void describe(V& v, ServerOptions& o) {
 }
 
 template <typename V> void describe(V& v, CutOptions& o) {
-  v.choice("policy", o.policy, {"resource", "fixed", "flops"},
-           "resource: floor(alpha*mem_GB) + floor(beta*latency rank), clamped to [1, L-1]; fixed; flops budget");
+  v.choice("policy", o.policy, {"resource", "fixed", "flops", "memory"},
+           "resource: floor(alpha*mem_GB) + floor(beta*latency rank), clamped to [1, L-1]; fixed; flops budget; "
+           "memory: the deepest prefix whose training memory fits the device");
   v.field("alpha", o.alpha, 0.0, 1e6, "layers per GB of memory (resource policy)");
   v.field("beta", o.beta, 0.0, 1e6, "weight of the latency rank (resource policy)");
   v.field("fixed", o.fixed, 1, 1000, "cut for the fixed policy (1..L-1)");
   v.field("flops_budget_gflops", o.flops_budget_gflops, 1e-9, kHuge, "per-sample forward GFLOPs a client prefix may cost (flops policy)");
+  v.choice("baseline", o.baseline, {"fixed", "weakest"},
+           "SL/SFL-V1/SFL-V2's one cut for all: fixed = cut.fixed, clients whose memory cannot hold it excluded "
+           "(unless include_excluded); weakest = the deepest cut the smallest device's memory holds, nobody excluded");
 }
 
 template <typename V> void describe(V& v, RaflOptions& o) {

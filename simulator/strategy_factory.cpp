@@ -35,6 +35,7 @@ server::CutRule::Policy cut_policy(const std::string& name) {
   if (name == "fixed") return server::CutRule::Policy::fixed;
   if (name == "flops") return server::CutRule::Policy::flops;
   if (name == "resource") return server::CutRule::Policy::resource;
+  if (name == "memory") return server::CutRule::Policy::memory;
   throw ScenarioError("scenario: $.algorithm.cut.policy: unknown policy '" + name + "'");
 }
 
@@ -45,7 +46,8 @@ server::StrategyOptions strategy_options(const Scenario& s) {
   o.batch_size = s.training.batch_size;
   o.server_flops_per_s = static_cast<int64_t>(s.server.gflops * 1e9);
   o.timeout_factor = a.timeout_factor;
-  o.cut = {cut_policy(a.cut.policy), a.cut.alpha, a.cut.beta, a.cut.fixed, a.cut.flops_budget_gflops};
+  o.cut = {cut_policy(a.cut.policy), a.cut.alpha, a.cut.beta, a.cut.fixed, a.cut.flops_budget_gflops,
+           a.cut.baseline == "weakest"};
   o.include_excluded = a.include_excluded;
   o.aggregation = {a.performance_weights, a.temperature, a.staleness_gamma};
   o.server_optimizer = {s.training.learning_rate, s.training.momentum, s.training.weight_decay};

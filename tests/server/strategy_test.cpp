@@ -25,7 +25,7 @@ StrategyOptions strategy_options() {
   o.batch_size = 8;
   o.server_flops_per_s = 1'000'000'000'000;
   o.timeout_factor = 2.0;
-  o.cut = {CutRule::Policy::fixed, 0.5, 4.0, 2, 1.0};
+  o.cut = {CutRule::Policy::fixed, 0.5, 4.0, 2, 1.0, false};
   o.aggregation = {true, 1.0, 0.5};
   o.server_optimizer = {0.1, 0.9, 0.0};
   return o;
@@ -214,4 +214,31 @@ TEST_CASE("Parts: a fixed cut the supernet cannot give names its JSON path; misf
   make_supersfl(options)->assign_parts(arch, profiles);  // sizes the cut to the device instead
   CHECK_FALSE(profiles[0].excluded);
   CHECK(profiles[0].head_cuts == std::vector<int>{3});
+}
+
+TEST_CASE("Parts: the memory policy cuts each client where its memory runs out; SFL can share the weakest cut", "[server]") {
+  supernet::Supernet net(small_net());
+  const supernet::Architecture& arch = net.architecture();
+  StrategyOptions options = strategy_options();
+  const supernet::SubnetConfig whole = arch.full_config();
+  const double gb_to_cut3 = static_cast<double>(arch.training_memory_bytes(whole, 1, 3, options.batch_size)) * 1e-9;
+  const double gb_to_cut5 = static_cast<double>(arch.training_memory_bytes(whole, 1, 5, options.batch_size)) * 1e-9;
+  std::vector<ClientProfile> profiles(2);
+  profiles[0].memory_gb = gb_to_cut3;  // holds units 1..3 exactly, not 1..4
+  profiles[1].memory_gb = gb_to_cut5;
+  for (ClientProfile& p : profiles) p.samples = 16, p.flops_per_s = 1'000'000'000, p.up_bps = p.down_bps = 1'000'000;
+  options.cut.policy = CutRule::Policy::memory;
+  make_supersfl(options)->assign_parts(arch, profiles);
+  CHECK(profiles[0].cut == 3);
+  CHECK(profiles[1].cut == 5);
+  options.cut.fixed = 5;
+  make_sfl_v1(options)->assign_parts(arch, profiles);
+  CHECK(profiles[0].excluded);  // cannot hold the fixed cut 5
+  CHECK(profiles[1].cut == 5);
+  options.cut.weakest_fits = true;
+  make_sfl_v1(options)->assign_parts(arch, profiles);
+  for (const ClientProfile& p : profiles) {
+    CHECK(p.cut == 3);
+    CHECK_FALSE(p.excluded);
+  }
 }
