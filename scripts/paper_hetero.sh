@@ -17,4 +17,5 @@ for part in table weakest tpgf seeds; do
   scripts/table.py "$out/$part" > "$out/$part/table.md"
   scripts/plot.py "$out/$part" > /dev/null
 done
+scripts/table.py --spread seed "$out/seeds" > "$out/seeds/spread.md"
 echo "all: $(( $(date +%s) - start )) s wall" | tee -a "$out/wall.txt"
