@@ -47,6 +47,9 @@ struct RoundTraining {
   int64_t samples = 0;
   bool with_server = true;
   bool split = true;  // the plan's: activations go to a server
+  // Local-only: a plan for this round that arrives late ends the training
+  // after the batch in progress, so the client can still take part.
+  bool stop_for_plan = false;
 };
 
 int64_t heads_forward_flops(const protocol::Heads& heads) {
@@ -79,7 +82,17 @@ void measure_round(core::Simulation& sim, const ClientSetup& setup, const core::
 struct TrainedRound {
   RoundRecord record;
   protocol::Pending<protocol::RoundLosses> trained;
+  std::optional<protocol::RoundPlan> late_plan;  // the plan that stopped a local-only round
 };
+
+// A message already waiting on the downlink, if any (costs no time).
+asio::awaitable<std::optional<protocol::ServerToClient>> poll(core::Simulation& sim, const ClientSetup& setup) {
+  auto polling = setup.downlink->receive_until(sim.now());
+  auto polled = co_await std::move(polling);
+  auto& [none, message] = polled;
+  if (none) co_return std::nullopt;
+  co_return std::move(message);
+}
 
 // Trains `samples` samples on the client's model. Returns when the round ends
 // in virtual time; its arithmetic may still be running (see `trained`).
@@ -102,7 +115,6 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   record.round = job.round;
   record.cut = job.cut;
   record.width = (state.own_body ? state.own_body->config() : config).width[0];
-  record.samples = job.samples;
   // The arithmetic runs as a chain of on-demand tasks (forward, step,
   // forward, ...) that nothing here waits for: the upload carries its end,
   // and the server's fold of the upload runs it (in the order uploads
@@ -117,7 +129,16 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   core::WorkGuard chain;  // a round cut short (a crash) runs its tasks to the end here
   chain.last = state.last_work;
 
-  for (int64_t done = 0; done < job.samples; done += setup.batch_size) {
+  int64_t done = 0;
+  while (done < job.samples) {
+    if (job.stop_for_plan && done > 0) {
+      std::optional<protocol::ServerToClient> message = co_await poll(sim, setup);
+      auto* plan = message ? std::get_if<protocol::RoundPlan>(&*message) : nullptr;
+      if (plan != nullptr && plan->round == job.round) {
+        out.late_plan = std::move(*plan);
+        break;
+      }
+    }
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
     // The samples and their augmentation are drawn now, in the order of the
     // client's data stream; the pixels are gathered by the task that uses them.
@@ -156,6 +177,10 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
         traffic.up += bytes;
         traffic.activations += batch_size * activation_bytes;
         record.bytes += bytes;
+      }
+      {
+        // A lost batch is waited for like any other: the client cannot tell
+        // a drop from a slow server until the deadline passes.
         const SimTime deadline = sim.now() + setup.gradient_timeout;
         while (true) {
           auto received_message = co_await setup.downlink->receive_until(deadline);
@@ -188,7 +213,9 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
         core::Start::on_demand);
     co_await setup.device->compute(2 * forward_flops * batch_size);
     ++record.batches;
+    done += batch_size;
   }
+  record.samples = done;
   // The next round's chain follows this one.
   out.trained.ready = state.last_work = chain.last;
   chain.last = {};
@@ -215,84 +242,103 @@ asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic,
 
 }  // namespace
 
+namespace {
+
+// Waits until `until` for the plan of `round`, passing over what earlier
+// rounds left on the downlink (late gradients and plans).
+asio::awaitable<std::optional<protocol::RoundPlan>> wait_for_plan(const ClientSetup& setup, int round, SimTime until) {
+  while (true) {
+    auto received_message = co_await setup.downlink->receive_until(until);
+    auto& [late, message] = received_message;
+    if (late) co_return std::nullopt;
+    auto* plan = std::get_if<protocol::RoundPlan>(&message);
+    if (plan != nullptr && plan->round == round) co_return std::move(*plan);
+  }
+}
+
+// No plan came by its due date: train the last model with the local head,
+// keeping the update for the next contact. Returns the round's plan if it
+// arrives while this runs.
+asio::awaitable<std::optional<protocol::RoundPlan>> train_alone(core::Simulation& sim, const ClientSetup& setup,
+                                                               ClientState& state, TrafficCounters& traffic,
+                                                               const RecordSink& sink, int round) {
+  // Train a copy, so a late plan's weights are never mixed with local-only
+  // training (once the last round's tasks are done with the original).
+  state.last_work.wait();
+  state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
+  state.heads = clone_heads(state.heads);
+  const int cut = state.prefix->last_unit();
+  const RoundTraining job{round, cut, state.samples_per_round, false, false, true};
+  const core::EnergyReading energy_before = setup.device->energy();
+  const SimTime started = sim.now();
+  TrainedRound trained = co_await train(sim, setup, state, traffic, job);
+  RoundRecord& record = trained.record;
+  measure_round(sim, setup, energy_before, started, record);
+  record.outcome = Outcome::local_only;
+  protocol::ModelUpload update = make_upload(state, trained);
+  update.round_trained = state.model_round;  // it improved on that round's model
+  state.pending = std::move(update);
+  sink(record);
+  co_return std::move(trained.late_plan);
+}
+
+// The round as the device lives it: any deferred upload, training, and the upload.
+asio::awaitable<void> train_with_server(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
+                                        TrafficCounters& traffic, const RecordSink& sink,
+                                        const protocol::RoundPlan& plan) {
+  const core::EnergyReading energy_before = setup.device->energy();
+  const SimTime started = sim.now();
+  int64_t bytes_before_round = 0;
+  if (state.pending) {
+    if (co_await upload(setup, traffic, *state.pending, bytes_before_round)) state.pending.reset();
+  }
+  state.prefix = plan.prefix;
+  state.heads = plan.heads;
+  state.model_round = plan.round;
+  if (!state.own_body && plan.own_body) {
+    state.own_body = plan.own_body;
+    state.own_heads = plan.own_heads;
+  }
+  state.samples_per_round = plan.samples;
+  const RoundTraining job{plan.round, plan.cut, plan.samples, true, plan.split};
+  TrainedRound trained = co_await train(sim, setup, state, traffic, job);
+  RoundRecord& record = trained.record;
+  record.bytes += bytes_before_round + protocol::plan_bytes(plan);
+  const protocol::ModelUpload update = make_upload(state, trained);
+  const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
+  if (!uploaded && setup.behaviour.defer_uploads) state.pending = update;
+  measure_round(sim, setup, energy_before, started, record);
+  record.outcome = !plan.split ? (uploaded ? Outcome::ok : Outcome::timeout)
+                   : record.gradients_received == 0 ? (!state.heads.empty() ? Outcome::local_only : Outcome::timeout)
+                   : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
+                                                                              : Outcome::ok;
+  sink(record);
+  if (!setup.behaviour.train_when_cut_off) {
+    state.prefix.reset();
+    state.heads.clear();
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
                                  TrafficCounters& traffic, const RecordSink& sink) {
-  const std::vector<int>& rounds = setup.selected_rounds;
-  size_t next = 0;
-  SimTime plan_due = core::kNever;
-  SimDuration period{};
-  while (next < rounds.size()) {
-    auto received_message = co_await setup.downlink->receive_until(plan_due);
-    auto& [missed, message] = received_message;
-    if (missed) {
-      // No plan by its due date: keep training the last model with the local head.
-      const int round = rounds[next++];
-      if (state.prefix && setup.behaviour.train_when_cut_off) {
-        // Train a copy, so a late plan's weights are never mixed with local-only
-        // training (once the last round's tasks are done with the original).
-        state.last_work.wait();
-        state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
-        state.heads = clone_heads(state.heads);
-        const int cut = state.prefix->last_unit();
-        const RoundTraining job{round, cut, state.samples_per_round, false, false};
-        const core::EnergyReading energy_before = setup.device->energy();
-        const SimTime started = sim.now();
-        TrainedRound trained = co_await train(sim, setup, state, traffic, job);
-        RoundRecord& record = trained.record;
-        measure_round(sim, setup, energy_before, started, record);
-        record.outcome = Outcome::local_only;
-        protocol::ModelUpload update = make_upload(state, trained);
-        if (state.pending) update.round_trained = state.pending->round_trained;  // staleness counts from the oldest
-        state.pending = std::move(update);
-        sink(record);
-      }
-      // Due dates stay on the rounds' grid, however long the local training took.
-      plan_due = next < rounds.size() ? plan_due + period * (rounds[next] - round) : core::kNever;
-      continue;
-    }
-    auto* plan = std::get_if<protocol::RoundPlan>(&message);
-    if (plan == nullptr) continue;  // a gradient that arrived after its deadline
-    while (next < rounds.size() && rounds[next] <= plan->round) ++next;
-    period = SimDuration{plan->round_period_ns};
-
-    // The round as the device lives it: any deferred upload, training, and the upload.
-    const core::EnergyReading energy_before = setup.device->energy();
-    const SimTime started = sim.now();
-    int64_t bytes_before_round = 0;
-    if (state.pending) {
-      if (co_await upload(setup, traffic, *state.pending, bytes_before_round)) state.pending.reset();
-    }
-    state.prefix = plan->prefix;
-    state.heads = plan->heads;
-    if (!state.own_body && plan->own_body) {
-      state.own_body = plan->own_body;
-      state.own_heads = plan->own_heads;
-    }
-    state.samples_per_round = plan->samples;
-    const RoundTraining job{plan->round, plan->cut, plan->samples, true, plan->split};
-    TrainedRound trained = co_await train(sim, setup, state, traffic, job);
-    RoundRecord& record = trained.record;
-    record.bytes += bytes_before_round + protocol::plan_bytes(*plan);
-    const protocol::ModelUpload update = make_upload(state, trained);
-    const bool uploaded = co_await upload(setup, traffic, update, record.bytes);
-    if (!uploaded && setup.behaviour.defer_uploads) state.pending = update;
-    measure_round(sim, setup, energy_before, started, record);
-    record.outcome = !plan->split ? (uploaded ? Outcome::ok : Outcome::timeout)
-                     : record.gradients_received == 0 ? (!state.heads.empty() ? Outcome::local_only : Outcome::timeout)
-                     : (record.gradients_received < record.batches || !uploaded) ? Outcome::timeout
-                                                                                : Outcome::ok;
-    sink(record);
-    if (!setup.behaviour.train_when_cut_off) {
-      state.prefix.reset();
-      state.heads.clear();
-    }
-    // The next round starts by this round's deadline (one period later per
-    // round in between); its plan is due half a period after that, so a client
-    // that hears nothing (server outage, lost plan) trains locally within that
-    // round instead of noticing only when the next plan arrives.
-    plan_due = next < rounds.size() ? SimTime{SimDuration{plan->deadline_ns}} +
-                                          period * (rounds[next] - plan->round - 1) + period / 2
-                                    : core::kNever;
+  if (setup.selected_rounds.empty()) co_return;
+  // Restarted after a crash, the client goes on with the notices still to come.
+  int round = 0;
+  while (round < setup.selected_rounds.back()) {
+    auto receiving = setup.notices->receive_until(core::kNever);
+    auto received_notice = co_await std::move(receiving);
+    auto& [closed, notice] = received_notice;
+    if (closed) co_return;
+    round = notice.round;
+    const SimTime deadline{SimDuration{notice.deadline_ns}};
+    if (sim.now() >= deadline) continue;  // its round ended while the client was down
+    const bool can_train_alone = state.prefix && setup.behaviour.train_when_cut_off;
+    const SimTime plan_due = can_train_alone ? SimTime{SimDuration{notice.plan_due_ns}} : deadline;
+    std::optional<protocol::RoundPlan> plan = co_await wait_for_plan(setup, round, plan_due);
+    if (!plan && can_train_alone) plan = co_await train_alone(sim, setup, state, traffic, sink, round);
+    if (plan) co_await train_with_server(sim, setup, state, traffic, sink, *plan);
   }
 }
 

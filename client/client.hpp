@@ -1,14 +1,20 @@
 #pragma once
 // The virtual client: one coroutine that reads like the SuperSFL protocol.
 //
-// Per selected round: receive the plan (prefix + head weights, cut) -> for
+// Per selected round: the round's notice (when it begins; see
+// protocol::RoundNotice) -> receive the plan (prefix + head weights, cut) -> for
 // each mini-batch: forward the prefix and the local head (phase 1), send the
 // activations and labels, wait for the cut gradient until a deadline
 // (phase 2), one fused SGD step (phase 3; lambda = 0 when the gradient did
 // not come) -> upload prefix and head. An upload that cannot be sent is kept
 // and sent at the next contact. When no plan comes by the time one was due
-// (server outage, lost plan), the client trains its last model locally
-// (local-only round) and keeps that update for the next contact.
+// (half the round's period in: server outage, lost plan), the client trains
+// its last model locally (local-only round) and keeps that update for the
+// next contact, whose staleness counts from the round of the model it
+// improved on. If the plan comes while it trains alone, it stops after the
+// batch in progress and joins the round: it then has two records for the
+// round, local-only and the real one. A batch whose activations or gradient
+// are lost costs the full gradient timeout of waiting (idle time and energy).
 //
 // Virtual time: compute is charged on the client's Device (forward = FLOPs
 // of prefix and head per sample, backward = 2x forward); transfers are
@@ -39,6 +45,7 @@ namespace sflsim::client {
 
 using Uplink = core::Link<protocol::ClientToServer>;
 using Downlink = core::Link<protocol::ServerToClient>;
+using Notices = core::Link<protocol::RoundNotice>;  // from the coordinator, free and never lost
 
 enum class Outcome { ok, timeout, local_only, crashed };
 const char* to_string(Outcome outcome);
@@ -76,9 +83,10 @@ struct ClientSetup {
   core::Device* device = nullptr;
   Uplink* uplink = nullptr;
   Downlink* downlink = nullptr;
+  Notices* notices = nullptr;
   const datasets::ImageDataset* train = nullptr;
   std::vector<int64_t> indices;      // this client's samples
-  std::vector<int> selected_rounds;  // ascending
+  std::vector<int> selected_rounds;  // ascending; one notice comes for each
   int batch_size = 0;        // the scenario's training options, set by the runner
   bool augment = false;
   OptimizerOptions optimizer;
@@ -97,6 +105,7 @@ struct ClientState {
   std::shared_ptr<supernet::BodyPart> own_body;  // RaFL: the client's own network, kept across rounds
   protocol::Heads own_heads;
   int64_t samples_per_round = 0;               // from the last plan, for local-only rounds
+  int model_round = 0;                         // the round of the last plan (what local-only rounds improve on)
   std::mt19937_64 data_rng;
   std::vector<int64_t> order;  // shuffled sample order, consumed from `cursor`
   size_t cursor = 0;

@@ -28,7 +28,8 @@ class LocalTrainer {
   };
   // Phase 1: forward on one batch; the graph is kept until apply().
   virtual Forward forward(const at::Tensor& images, const at::Tensor& labels) = 0;
-  // Phase 3: one optimizer step. `cut_gradient` undefined: no server gradient came.
+  // Phase 3: one optimizer step. `cut_gradient` undefined: no server gradient
+  // came, and then lambda is 0 (the policy's rule; std::invalid_argument otherwise).
   virtual void apply(double lambda, const at::Tensor& cut_gradient) = 0;
 };
 

@@ -55,6 +55,9 @@ class FusedTrainer final : public LocalTrainer {
   }
 
   void apply(double lambda, const at::Tensor& cut_gradient) override {
+    if (!cut_gradient.defined() && lambda != 0.0) {
+      throw std::invalid_argument("tpgf: lambda must be 0 when no server gradient came");
+    }
     optimizer_->zero_grad();
     if (whole_model()) {
       whole_loss_.backward();
@@ -76,7 +79,6 @@ class FusedTrainer final : public LocalTrainer {
       // d/dtheta of <z, dz> is J^T dz: the server's gradient backpropagated through the prefix.
       surrogate = surrogate + lambda * (features_ * cut_gradient).sum();
     }
-    if (!cut_gradient.defined()) lambda = 0.0;
     if (lambda < 1.0) surrogate = surrogate + (1.0 - lambda) * encoder_loss_;
     surrogate.backward();
     optimizer_->step();

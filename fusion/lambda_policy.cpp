@@ -20,10 +20,14 @@ constexpr std::array<std::pair<LambdaRule, std::string_view>, 6> kNames{{
 double LambdaPolicy::operator()(const LossAverages& losses, int depth, int unit_count,
                                 bool server_gradient_arrived) const {
   if (!server_gradient_arrived) return 0.0;
+  // The client adds the batch's local loss (phase 1) and the server's loss
+  // (with its gradient) before asking, so both averages exist here.
+  if (!losses.has_local() || !losses.has_server()) {
+    throw std::logic_error("lambda policy: asked before the batch's local and server losses were added");
+  }
   const double d = static_cast<double>(depth) / static_cast<double>(unit_count);
-  // Before both losses have been seen, the two sources count as equally good.
-  const double local = losses.has_local() ? losses.local() : 1.0;
-  const double server = losses.has_server() ? losses.server() : 1.0;
+  const double local = losses.local();
+  const double server = losses.server();
   switch (rule) {
     case LambdaRule::bias_variance: {
       const double bias = local * (1.0 - d);

@@ -42,7 +42,8 @@ struct LambdaPolicy {
   double epsilon = 1e-8;
 
   // lambda for a client with cut `depth` of `unit_count`; 0 whenever the
-  // server gradient did not arrive (outage, drop, timeout).
+  // server gradient did not arrive (outage, drop, timeout). With a gradient,
+  // both losses must have been added (std::logic_error otherwise).
   double operator()(const LossAverages& losses, int depth, int unit_count, bool server_gradient_arrived) const;
 };
 

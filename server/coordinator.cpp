@@ -48,8 +48,6 @@ SessionOrder make_order(Round& round, size_t i, SimTime session_deadline) {
     }
   }
   plan.samples = a.samples;
-  plan.deadline_ns = round.deadline.time_since_epoch().count();
-  plan.round_period_ns = round.period.count();
   std::shared_ptr<ServerModel> model;
   if (a.split) {
     const Strategy& strategy = *round.setup.strategy;
@@ -58,7 +56,14 @@ SessionOrder make_order(Round& round, size_t i, SimTime session_deadline) {
     if (one_model && round.shared) {
       model = round.shared;
     } else {
-      model = std::make_shared<ServerModel>(net, a.config, a.cut + 1, units, strategy.options().server_optimizer);
+      int first = a.cut + 1;
+      if (one_model) {
+        for (size_t k = 0; k < round.clients.size(); ++k) {
+          if (round.profile(k).split) first = std::min(first, round.profile(k).cut + 1);
+        }
+      }
+      model = std::make_shared<ServerModel>(net, a.config, first, units, strategy.options().server_optimizer,
+                                            strategy.server_steps_by_unit());
       if (one_model) round.shared = model;
     }
   }
@@ -90,6 +95,15 @@ void fold_last(Round& round, supernet::WriteBack& sum, core::InOrder& folds) {
   });
 }
 
+// Tells the i-th client that its round (or turn) of length `period` begins now.
+asio::awaitable<void> notify(Round& round, size_t i, SimDuration period) {
+  const SimTime now = round.sim.now();
+  const protocol::RoundNotice notice{round.number, (now + period / 2).time_since_epoch().count(),
+                                     (now + period).time_since_epoch().count()};
+  auto sending = round.setup.notices[static_cast<size_t>(round.clients[i])]->send(notice, 0);
+  co_await std::move(sending);
+}
+
 // Orders and collects the round's sessions, folding each result as it comes.
 asio::awaitable<void> serve(Round& round, supernet::WriteBack& sum, core::InOrder& folds) {
   const Strategy& strategy = *round.setup.strategy;
@@ -97,6 +111,7 @@ asio::awaitable<void> serve(Round& round, supernet::WriteBack& sum, core::InOrde
     return round.setup.orders[static_cast<size_t>(round.clients[i])]->send(make_order(round, i, session_deadline), 0);
   };
   if (strategy.server_mode() != ServerMode::shared_in_turns) {
+    for (size_t i = 0; i < round.clients.size(); ++i) co_await notify(round, i, round.period);
     for (size_t i = 0; i < round.clients.size(); ++i) {
       auto ordering = order(i, round.deadline);
       co_await std::move(ordering);
@@ -110,7 +125,9 @@ asio::awaitable<void> serve(Round& round, supernet::WriteBack& sum, core::InOrde
   // One client at a time, each given its own share of the round; its upload
   // is written before the next one starts.
   for (size_t i = 0; i < round.clients.size(); ++i) {
-    auto ordering = order(i, round.sim.now() + strategy.turn_period(round.profile(i)));
+    const SimDuration turn = strategy.turn_period(round.profile(i));
+    co_await notify(round, i, turn);
+    auto ordering = order(i, round.sim.now() + turn);
     co_await std::move(ordering);
     if (!co_await collect(round)) break;
     strategy.after_turn(*round.setup.supernet, round.results.back(), round.number);
@@ -136,12 +153,21 @@ void summarize(const std::vector<SessionResult>& results, RoundSummary& summary)
                                            : 0.0;
 }
 
+// The late uploads the strategy folded in, as (client, staleness).
+std::vector<std::pair<int, int>> reintegrated(const Strategy& strategy, const Round& round) {
+  std::vector<std::pair<int, int>> out;
+  if (!strategy.reintegrates_late_uploads()) return out;
+  for (const SessionResult& r : round.results) {
+    for (const protocol::ModelUpload& stale : r.stale_uploads) out.emplace_back(r.client, round.number - stale.round_trained);
+  }
+  return out;
+}
+
 }  // namespace
 
 asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup) {
   supernet::Supernet& net = *setup.supernet;
   const Strategy& strategy = *setup.strategy;
-  SimDuration last_period{};
   std::unordered_set<int> has_own_model;
   // Evaluates the supernet when the round is due for it, then reports the round.
   const auto report = [&](RoundSummary& summary) {
@@ -151,28 +177,37 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     }
     setup.on_round(summary);
   };
-  for (int number = 1; number <= setup.rounds; ++number) {
-    const SimTime start = sim.now();
+  // Round `number`, planned to start now with its own period.
+  const auto plan_round = [&](int number) {
     Round round{sim, setup, has_own_model, number, setup.selected[static_cast<size_t>(number)], {}, {}, {}, {}};
     std::vector<const ClientProfile*> selected;
     for (size_t i = 0; i < round.clients.size(); ++i) selected.push_back(&round.profile(i));
     round.period = strategy.round_period(selected);
-    round.deadline = start + round.period;
-
+    round.deadline = sim.now() + round.period;
+    return round;
+  };
+  for (int number = 1; number <= setup.rounds; ++number) {
+    const SimTime start = sim.now();
     if (setup.outage_round && setup.outage_round(number)) {
+      // Each outage round lasts the period it would have had, so its clients'
+      // notices and local-only rounds fit in it as in any other round.
       int outage_rounds = 1;
       while (number + outage_rounds <= setup.rounds && setup.outage_round(number + outage_rounds)) ++outage_rounds;
-      const SimDuration length = last_period.count() > 0 ? last_period : round.period;
-      setup.begin_outage(start, start + length * outage_rounds);
+      SimDuration length{};
+      for (int k = 0; k < outage_rounds; ++k) length += plan_round(number + k).period;
+      setup.begin_outage(start, start + length);
       for (int k = 0; k < outage_rounds; ++k, ++number) {
-        co_await sim.sleep_for(length);
+        Round round = plan_round(number);
+        for (size_t i = 0; i < round.clients.size(); ++i) co_await notify(round, i, round.period);
+        co_await sim.sleep_until(round.deadline);
         RoundSummary summary{.round = number, .end = sim.now(), .outage = true};
-        summary.clients_failed = static_cast<int>(setup.selected[static_cast<size_t>(number)].size());
+        summary.clients_failed = static_cast<int>(round.clients.size());
         report(summary);
       }
       --number;
       continue;
     }
+    Round round = plan_round(number);
 
     supernet::WriteBack sum(net);
     core::InOrder folds(setup.work);  // after `sum`: waited for before it goes
@@ -181,9 +216,9 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     std::sort(round.results.begin(), round.results.end(), [](const auto& a, const auto& b) { return a.client < b.client; });
     const RoundResults results{number, &round.results, round.shared};
     if (const std::optional<int64_t> flops = strategy.finish(net, sum, results)) co_await setup.device->compute(*flops);
-    last_period = sim.now() - start;
     RoundSummary summary{.round = number, .end = sim.now()};
     summarize(round.results, summary);
+    summary.reintegrated = reintegrated(strategy, round);
     report(summary);
   }
 }

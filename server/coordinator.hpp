@@ -5,14 +5,16 @@
 // and the server model to train), collects every session's result (side by
 // side, or one turn after another when the strategy serves clients in
 // turns), lets the strategy aggregate them into the supernet, evaluates it
-// when due, and reports the round. A round the scenario marks as a server
-// outage sends no order: the server is unreachable for its length.
+// when due, and reports the round. Each selected client gets a RoundNotice
+// when its round (SL: its turn) begins. A round the scenario marks as a
+// server outage sends notices but no order: the server is unreachable for
+// the period the round would have had.
 //
 // Virtual time: orders and results are free (in-process mailboxes); a round
 // lasts until its last result comes (each session reports by the deadline the
 // strategy set); the strategy's server-side step (RaFL's distillation) is
 // charged on the server Device by its FLOPs; aggregation and evaluation take
-// none. An outage round lasts as long as the last round before it did.
+// none.
 // Errors: a client's or the server's task exception surfaces here, from the
 // fold that waits for it, and ends the run.
 #include "server/client_profile.hpp"
@@ -42,6 +44,7 @@ struct RoundSummary {
   int clients_ok = 0;
   int clients_failed = 0;
   bool outage = false;
+  std::vector<std::pair<int, int>> reintegrated;  // late uploads folded in: (client, staleness)
 };
 
 // Borrowed for the run: everything here must outlive the coordinator.
@@ -50,6 +53,7 @@ struct CoordinatorSetup {
   const Strategy* strategy = nullptr;
   const std::vector<ClientProfile>* profiles = nullptr;  // by client, parts assigned
   std::vector<OrderLink*> orders;                         // by client
+  std::vector<NoticeLink*> notices;                       // by client
   ResultLink* results = nullptr;
   std::vector<std::vector<int>> selected;  // by round (1-based; [0] unused): client indices
   int rounds = 0;  // the scenario's, as eval_every

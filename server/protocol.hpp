@@ -62,9 +62,17 @@ struct RoundPlan {
   // it; it then stays on the device and is never uploaded.
   std::shared_ptr<supernet::BodyPart> own_body;
   Heads own_heads;
-  int64_t samples = 0;      // samples to train this round (local epochs included)
-  int64_t deadline_ns = 0;      // virtual time after which the server stops waiting for this round
-  int64_t round_period_ns = 0;  // the server's estimate of one round's length (plan due dates)
+  int64_t samples = 0;  // samples to train this round (local epochs included)
+};
+
+// Coordinator -> selected client when its round (SL: its turn) begins, free
+// and never lost: it stands for a round schedule the client knows in advance,
+// so a client notices a missing plan (server outage, lost plan) at a known
+// time instead of guessing when the round would start.
+struct RoundNotice {
+  int round = 0;
+  int64_t plan_due_ns = 0;  // a plan not here by then is not coming in time (half the round's period in)
+  int64_t deadline_ns = 0;  // the server stops waiting for the round's uploads
 };
 
 inline int64_t plan_bytes(const RoundPlan& plan) {
@@ -121,7 +129,10 @@ struct RoundLosses {
 // prefix, heads and losses are final once `trained.ready` is done, which the
 // receiver waits for through trained.get() before it reads any of them.
 struct ModelUpload {
-  int round_trained = 0;  // the round the weights were trained in
+  // The round of the plan the weights started from: the round they were
+  // trained in, or for a local-only update the last plan's round, so its
+  // staleness counts the rounds since the model it improved on.
+  int round_trained = 0;
   int cut = 0;
   std::shared_ptr<supernet::BodyPart> prefix;
   Heads heads;

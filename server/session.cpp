@@ -30,8 +30,8 @@ protocol::ServerStep train_suffix(supernet::BodyPart& suffix, torch::optim::SGD&
 }  // namespace
 
 ServerModel::ServerModel(const supernet::Supernet& net, const supernet::SubnetConfig& config, int first_unit,
-                         int last_unit, const protocol::OptimizerOptions& options)
-    : net_(net), config_(config), first_unit_(first_unit), last_unit_(last_unit), options_(options) {}
+                         int last_unit, const protocol::OptimizerOptions& options, bool by_unit)
+    : net_(net), config_(config), first_unit_(first_unit), last_unit_(last_unit), options_(options), by_unit_(by_unit) {}
 
 supernet::BodyPart& ServerModel::materialize() {
   if (!suffix) {
@@ -40,8 +40,42 @@ supernet::BodyPart& ServerModel::materialize() {
                                                     torch::optim::SGDOptions(options_.learning_rate)
                                                         .momentum(options_.momentum)
                                                         .weight_decay(options_.weight_decay));
+    if (by_unit_) {
+      const supernet::SliceSet& all = suffix->slices();
+      for (int unit = first_unit_; unit <= last_unit_; ++unit) {
+        supernet::SliceSet one{all.architecture, all.config, {}, {}};
+        for (size_t i = 0; i < all.spec_ids.size(); ++i) {
+          if (all.architecture->specs()[static_cast<size_t>(all.spec_ids[i])].unit != unit) continue;
+          one.spec_ids.push_back(all.spec_ids[i]);
+          one.tensors.push_back(all.tensors[i]);  // the same tensor, not a copy
+        }
+        units_.emplace_back(std::move(one), unit, unit);
+      }
+      unit_batches_.assign(units_.size(), 0);
+    }
   }
   return *suffix;
+}
+
+protocol::ServerStep ServerModel::train_from(int cut, const at::Tensor& activations, const at::Tensor& labels) {
+  materialize();
+  const at::Tensor features = activations.detach().requires_grad_(true);
+  // Units this batch does not reach keep no gradient, so the step leaves them
+  // (and their momentum) alone.
+  for (at::Tensor& p : suffix->slices().parameters()) p.mutable_grad() = at::Tensor();
+  at::Tensor x = features;
+  for (int unit = cut + 1; unit <= last_unit_; ++unit) {
+    const size_t i = static_cast<size_t>(unit - first_unit_);
+    x = units_.at(i).forward(x, supernet::Mode::train, 1.0 / static_cast<double>(++unit_batches_[i]));
+  }
+  const at::Tensor loss = at::cross_entropy_loss(x, labels);
+  loss.backward();
+  optimizer->step();
+  return {features.grad(), loss.item<double>()};
+}
+
+const supernet::SliceSet& ServerModel::unit_slices(int unit) const {
+  return units_.at(static_cast<size_t>(unit - first_unit_)).slices();
 }
 
 ServerModel::~ServerModel() = default;
@@ -56,6 +90,7 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     SessionResult result;
     result.client = setup.client;
     result.round = round;
+    result.cut = cut;
 
     const int64_t plan_bytes = protocol::plan_bytes(order.plan);
     // Operations are built before co_await: GCC 12 destroys non-trivial
@@ -95,12 +130,16 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       // The step runs as a task chained after the server model's previous one;
       // the gradient message carries it unfinished (its size is declared).
       protocol::Pending<protocol::ServerStep> step;
-      step.ready = core::submit_work(setup.work, [model, loss_sum, previous = model->last_step,
+      step.ready = core::submit_work(setup.work, [model, loss_sum, cut, previous = model->last_step,
                                                   activations = batch->features, labels = batch->labels,
                                                   batches_before = model->batches, out = step.value] {
         previous.wait();
-        supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
-        *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
+        if (model->by_unit()) {
+          *out = model->train_from(cut, activations.get(), labels);
+        } else {
+          supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
+          *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
+        }
         *loss_sum += out->loss;
       }, core::Start::on_demand);  // run by the client's step that needs it
       model->last_step = last_step = step.ready;

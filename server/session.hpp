@@ -45,15 +45,25 @@ using Downlink = core::Link<protocol::ServerToClient>;
 // when the round is planned, so a replica takes memory only from its first
 // batch until the coordinator folds it into the round's sum (the supernet
 // does not change in between).
+//
+// by_unit: one model for clients of different cuts (SuperSFL's shared server
+// side): a batch from cut c trains units c+1..last, unit by unit, each unit's
+// BatchNorm averaging over the batches that reached it.
 struct ServerModel {
   ServerModel(const supernet::Supernet& net, const supernet::SubnetConfig& config, int first_unit, int last_unit,
-              const protocol::OptimizerOptions& options);
+              const protocol::OptimizerOptions& options, bool by_unit = false);
   ~ServerModel();
   ServerModel(const ServerModel&) = delete;
   ServerModel& operator=(const ServerModel&) = delete;
 
   // The model, extracted on first use; called only by the chain's tasks.
   supernet::BodyPart& materialize();
+  // by_unit: one step on a batch of activations leaving unit `cut` (a task of the chain).
+  protocol::ServerStep train_from(int cut, const at::Tensor& activations, const at::Tensor& labels);
+  // by_unit: the tensors of one unit (shared with the model), for aggregation.
+  const supernet::SliceSet& unit_slices(int unit) const;
+  int first_unit() const { return first_unit_; }
+  bool by_unit() const { return by_unit_; }
 
   std::shared_ptr<supernet::BodyPart> suffix;  // null before the first step
   std::unique_ptr<torch::optim::SGD> optimizer;
@@ -66,6 +76,9 @@ struct ServerModel {
   int first_unit_;
   int last_unit_;
   protocol::OptimizerOptions options_;
+  bool by_unit_;
+  std::vector<supernet::BodyPart> units_;     // by_unit: views of each unit's tensors, first..last
+  std::vector<int64_t> unit_batches_;         // by_unit: batches each unit has seen this round
 };
 
 // Coordinator -> session (an in-process mailbox: no wire cost).
@@ -80,6 +93,7 @@ struct SessionResult {
   int client = -1;
   int round = 0;
   bool plan_delivered = false;
+  int cut = 0;                                  // the plan's
   std::optional<protocol::ModelUpload> upload;  // this round's upload, if it came in time
   std::vector<protocol::ModelUpload> stale_uploads;
   // The server side, which may still be training when the result is sent:
@@ -91,6 +105,7 @@ struct SessionResult {
 };
 
 using OrderLink = core::Link<SessionOrder>;
+using NoticeLink = core::Link<protocol::RoundNotice>;  // coordinator -> client, free and never lost
 using ResultLink = core::Link<SessionResult>;
 
 struct Traffic {

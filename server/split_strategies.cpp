@@ -9,11 +9,42 @@ namespace {
 class SuperSfl final : public Strategy {
  public:
   using Strategy::Strategy;
-  ServerMode server_mode() const override { return ServerMode::replica_per_client; }
+  ServerMode server_mode() const override {
+    return options().shared_server ? ServerMode::shared : ServerMode::replica_per_client;
+  }
+  bool server_steps_by_unit() const override { return options().shared_server; }
+
+  // Shared server side (spec §1.6's alternative): each unit of the one model
+  // joins the clients' copies of that unit with the weight mass of the
+  // clients whose batches trained it (those cut above it), instead of
+  // replacing the supernet's suffix as SFL-V2 does.
+  std::optional<int64_t> finish(supernet::Supernet& net, supernet::WriteBack& sum,
+                                const RoundResults& round) const override {
+    if (!options().shared_server) return Strategy::finish(net, sum, round);
+    const std::shared_ptr<ServerModel>& shared = round.shared_model;
+    if (shared && shared->batches > 0) {
+      shared->last_step.wait();
+      const int units = net.architecture().unit_count();
+      for (int unit = shared->first_unit(); unit <= units; ++unit) {
+        double mass = 0.0;
+        for (const SessionResult& r : *round.results) {
+          if (r.server_batches == 0 || r.cut >= unit) continue;
+          fusion::ClientUpdate trained;
+          trained.samples = r.server_samples;
+          trained.mean_loss = r.server_loss_sum.get() / static_cast<double>(r.server_batches);
+          mass += fusion::aggregation_weight(trained, aggregation());
+        }
+        if (mass > 0.0) sum.add({&shared->unit_slices(unit), mass});
+      }
+    }
+    sum.apply();
+    return std::nullopt;
+  }
   // Its local classifier lets a cut-off client keep training and upload later.
   protocol::ClientBehaviour client_behaviour() const override {
     return {.train_when_cut_off = true, .defer_uploads = true, .objective = protocol::Objective::fused};
   }
+  bool reintegrates_late_uploads() const override { return true; }
 
  protected:
   void assign_part(const supernet::Architecture& arch, const Fleet& fleet, int, ClientProfile& p) override {

@@ -75,11 +75,13 @@ fusion::ClientUpdate Strategy::update_from(const protocol::ModelUpload& upload, 
 }
 
 void Strategy::fold(supernet::WriteBack& sum, const SessionResult& result, int round) const {
-  const fusion::AggregationOptions weights = aggregation();
-  for (const protocol::ModelUpload& stale : result.stale_uploads) fusion::fold(sum, update_from(stale, round), weights);
   const ServerMode mode = server_mode();
-  // In turns, the upload was written before the next turn (after_turn).
-  const bool upload = result.upload && mode != ServerMode::shared_in_turns;
+  if (mode == ServerMode::shared_in_turns) return;  // written before the next turn (after_turn)
+  const fusion::AggregationOptions weights = aggregation();
+  if (reintegrates_late_uploads()) {
+    for (const protocol::ModelUpload& stale : result.stale_uploads) fusion::fold(sum, update_from(stale, round), weights);
+  }
+  const bool upload = result.upload.has_value();
   fusion::ClientUpdate update;
   if (upload) update = update_from(*result.upload, round);
   // A replica counts even when its client's upload did not come: the server's copy was trained.
@@ -94,6 +96,12 @@ void Strategy::fold(supernet::WriteBack& sum, const SessionResult& result, int r
 }
 
 void Strategy::after_turn(supernet::Supernet& net, const SessionResult& result, int round) const {
+  if (reintegrates_late_uploads()) {
+    for (const protocol::ModelUpload& stale : result.stale_uploads) {
+      const fusion::ClientUpdate update = update_from(stale, round);
+      fusion::aggregate(net, std::span(&update, 1), aggregation());
+    }
+  }
   if (!result.upload) return;
   const fusion::ClientUpdate update = update_from(*result.upload, round);
   fusion::aggregate(net, std::span(&update, 1), aggregation());

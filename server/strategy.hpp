@@ -67,6 +67,7 @@ struct StrategyOptions {
   CutRule cut;                      // SuperSFL's cut policy; the SL/SFL baselines use its fixed cut
   bool include_excluded = false;    // train clients whose memory cannot hold their fixed part anyway
   fusion::AggregationOptions aggregation;  // SuperSFL's; the baselines average by sample count
+  bool shared_server = false;              // SuperSFL: one shared server model instead of replicas (spec §1.6)
   protocol::OptimizerOptions server_optimizer;  // of the server-side models
 };
 
@@ -95,6 +96,9 @@ class Strategy {
 
   // (b)
   virtual ServerMode server_mode() const = 0;
+  // shared modes: whether the one model serves clients of different cuts
+  // (ServerModel's by_unit); it then starts after the round's shallowest cut.
+  virtual bool server_steps_by_unit() const { return false; }
 
   // (d) The time the server gives a round from its start (shared_in_turns:
   // a turn, for one client) = timeout_factor x the nominal pace.
@@ -104,12 +108,18 @@ class Strategy {
   // (c) Adds one client's trained copies to the round's sum (called from a
   // task, in the order results arrive; const and thread-safe).
   virtual void fold(supernet::WriteBack& sum, const SessionResult& result, int round) const;
-  // shared_in_turns: writes a client's upload into the supernet before the next turn.
+  // shared_in_turns: writes a client's late uploads (if reintegrated) and
+  // then its upload into the supernet before the next turn, so nothing of
+  // the turn is left for the round's sum.
   virtual void after_turn(supernet::Supernet& net, const SessionResult& result, int round) const;
   // Applies the sum and any server-side step; returns the server FLOPs that
   // step spent (nullopt: the algorithm has none).
   virtual std::optional<int64_t> finish(supernet::Supernet& net, supernet::WriteBack& sum,
                                         const RoundResults& round) const;
+  // Whether uploads that arrive rounds late (deferred after a failure, or
+  // delivered after their round's deadline) are folded in with the staleness
+  // discount (SuperSFL), or dropped: the baselines' clients miss the round.
+  virtual bool reintegrates_late_uploads() const { return false; }
   // Readies the evaluated model (HeteroFL re-estimates BatchNorm statistics).
   virtual void prepare_evaluation(supernet::BodyPart& /*model*/) const {}
 

@@ -91,7 +91,9 @@ class Rafl final : public WholeModel {
     WholeModel::finish(net, sum, round);
     std::vector<const protocol::ModelUpload*> uploads;
     for (const SessionResult& r : *round.results) {
-      for (const protocol::ModelUpload& stale : r.stale_uploads) uploads.push_back(&stale);
+      if (reintegrates_late_uploads()) {
+        for (const protocol::ModelUpload& stale : r.stale_uploads) uploads.push_back(&stale);
+      }
       if (r.upload) uploads.push_back(&*r.upload);
     }
     if (uploads.empty()) return std::nullopt;

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace sflsim::cli {
@@ -60,6 +62,28 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
   std::filesystem::rename(temporary, path);
 }
 
+// The first evaluated round at or above the target, and the first from which
+// every evaluated round to the end stays at or above it.
+struct TargetRounds {
+  const server::RoundSummary* first = nullptr;
+  const server::RoundSummary* sustained = nullptr;
+};
+
+template <typename Rows>
+TargetRounds target_rounds(const Rows& rows, double target) {
+  TargetRounds out;
+  for (const auto& r : rows) {
+    if (!r.summary.evaluated) continue;
+    if (r.summary.test_accuracy >= target) {
+      if (!out.first) out.first = &r.summary;
+      if (!out.sustained) out.sustained = &r.summary;
+    } else {
+      out.sustained = nullptr;
+    }
+  }
+  return out;
+}
+
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   World world(scenario, options.threads);
   return run_world(world, options);
@@ -71,7 +95,10 @@ RunResult run_world(World& world, const RunOptions& options) {
   write_atomically(options.out_dir / "scenario.resolved.json", options.scenario_text);
 
   std::vector<client::RoundRecord> records;
-  const client::RecordSink sink = [&records](const client::RoundRecord& r) { records.push_back(r); };
+  const client::RecordSink sink = [&records, &options](const client::RoundRecord& r) {
+    records.push_back(r);
+    if (options.observe_record) options.observe_record(r);
+  };
   for (size_t c = 0; c < world.client_setups.size(); ++c) {
     world.sim->spawn({"client" + std::to_string(c), world.client_entity(static_cast<int>(c)), false, true},
                      [&world, &sink, c]() {
@@ -114,6 +141,7 @@ RunResult run_world(World& world, const RunOptions& options) {
   server::CoordinatorSetup coordinator;
   coordinator.supernet = world.net.get();
   coordinator.orders = world.orders;
+  coordinator.notices = world.notices;
   coordinator.results = world.results;
   coordinator.work = world.work.get();
   coordinator.selected = world.selected;
@@ -146,6 +174,7 @@ RunResult run_world(World& world, const RunOptions& options) {
     return std::make_pair(e.accuracy, e.loss);
   };
   coordinator.on_round = [&](const server::RoundSummary& summary) {
+    if (options.observe_round) options.observe_round(summary);
     MetricsRow row{summary, {}, 0.0};
     row.traffic = {world.traffic.up - traffic_before.up, world.traffic.down - traffic_before.down,
                    world.traffic.activations - traffic_before.activations,
@@ -176,12 +205,22 @@ RunResult run_world(World& world, const RunOptions& options) {
     throw std::runtime_error("simulation deadlocked: " + report.deadlock->to_string());
   }
 
-  // clients.csv: rows by (round, client); a selected client with no record crashed or never heard of the round.
-  std::map<std::pair<int, int>, const client::RoundRecord*> rows_by_key;
-  for (const client::RoundRecord& r : records) rows_by_key[{r.round, r.client}] = &r;
-  for (int round = 1; round <= scenario.training.rounds; ++round) {
-    for (int c : world.selected[static_cast<size_t>(round)]) rows_by_key.emplace(std::pair{round, c}, nullptr);
+  // clients.csv: rows by (round, client), a client's records of a round in
+  // the order it made them (local-only, then the real round when its plan
+  // came late); a selected client with no record crashed or never heard of the round.
+  std::vector<std::pair<std::pair<int, int>, const client::RoundRecord*>> rows_by_key;
+  std::set<std::pair<int, int>> recorded;
+  for (const client::RoundRecord& r : records) {
+    rows_by_key.push_back({{r.round, r.client}, &r});
+    recorded.insert({r.round, r.client});
   }
+  for (int round = 1; round <= scenario.training.rounds; ++round) {
+    for (int c : world.selected[static_cast<size_t>(round)]) {
+      if (!recorded.contains({round, c})) rows_by_key.push_back({{round, c}, nullptr});
+    }
+  }
+  std::stable_sort(rows_by_key.begin(), rows_by_key.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::ostringstream csv;
   csv << "round,client,tier,cut,width,samples,compute_s,transmit_s,idle_s,bytes,energy_j,outcome\n";
   for (const auto& [key, record] : rows_by_key) {
@@ -229,12 +268,17 @@ RunResult run_world(World& world, const RunOptions& options) {
     summary["target_accuracy"] = scenario.training.target_accuracy;
     summary["rounds_to_target"] = nullptr;
     summary["virtual_time_to_target_s"] = nullptr;
-    for (const MetricsRow& r : rows) {
-      if (r.summary.evaluated && r.summary.test_accuracy >= scenario.training.target_accuracy) {
-        summary["rounds_to_target"] = r.summary.round;
-        summary["virtual_time_to_target_s"] = static_cast<double>(r.summary.end.time_since_epoch().count()) * 1e-9;
-        break;
-      }
+    const TargetRounds reached = target_rounds(rows, scenario.training.target_accuracy);
+    if (reached.first) {
+      summary["rounds_to_target"] = reached.first->round;
+      summary["virtual_time_to_target_s"] = static_cast<double>(reached.first->end.time_since_epoch().count()) * 1e-9;
+    }
+    summary["rounds_to_sustained_target"] = nullptr;
+    summary["virtual_time_to_sustained_target_s"] = nullptr;
+    if (reached.sustained) {
+      summary["rounds_to_sustained_target"] = reached.sustained->round;
+      summary["virtual_time_to_sustained_target_s"] =
+          static_cast<double>(reached.sustained->end.time_since_epoch().count()) * 1e-9;
     }
   }
   write_atomically(options.out_dir / "summary.json", summary.dump(2) + "\n");

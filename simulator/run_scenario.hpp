@@ -4,12 +4,21 @@
 //   metrics.csv              one row per round (deterministic: no wall-clock figures)
 //   clients.csv              one row per client per round it took part in
 //   wall.csv                 wall-clock seconds per round (not deterministic)
-//   summary.json             final/best accuracy, time to target, totals, scenario hash, versions
+//   summary.json             final/best accuracy, rounds and time to target (first crossing and
+//                            sustained: from then on never below), totals, scenario hash, versions
 //   scenario.resolved.json   the scenario with every default filled in
 #include "simulator/scenario.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
+
+namespace sflsim::client {
+struct RoundRecord;
+}
+namespace sflsim::server {
+struct RoundSummary;
+}
 
 namespace sflsim::cli {
 
@@ -18,6 +27,9 @@ struct RunOptions {
   std::string scenario_text;  // the resolved scenario, hashed into summary.json
   bool progress = true;
   int threads = 1;  // see World
+  // Observers (tests): each client record as it is made, each round as it is reported.
+  std::function<void(const client::RoundRecord&)> observe_record;
+  std::function<void(const server::RoundSummary&)> observe_round;
 };
 
 struct RunResult {

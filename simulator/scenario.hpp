@@ -88,6 +88,7 @@ struct AlgorithmOptions {
   CutOptions cut;
   std::string lambda{fusion::to_string(fusion::LambdaPolicy{}.rule)};
   double lambda_fixed = fusion::LambdaPolicy{}.fixed_value;
+  std::string server_side = "replicas";  // SuperSFL: "replicas" (one per client) or "shared" (one model, spec §1.6)
   bool performance_weights = fusion::AggregationOptions{}.performance_weighting;  // false = FedAvg's n_i
   double temperature = fusion::AggregationOptions{}.temperature;                  // performance factor tau
   double staleness_gamma = fusion::AggregationOptions{}.staleness_gamma;

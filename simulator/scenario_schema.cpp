@@ -40,7 +40,7 @@ template <typename V> void describe(V& v, TrainingOptions& o) {
           "per client per round; 0 = all of its samples");
   v.field("eval_every", o.eval_every, 1, 1000000, "rounds between test-set evaluations of the full supernet");
   v.field("eval_samples", o.eval_samples, int64_t{0}, int64_t{1} << 40, "test samples evaluated; 0 = all");
-  v.field("target_accuracy", o.target_accuracy, 0.0, 1.0, "report rounds and virtual time to reach it; 0 = none");
+  v.field("target_accuracy", o.target_accuracy, 0.0, 1.0, "report rounds and virtual time to reach it (first crossing) and to sustain it (from then on never below); 0 = none");
 }
 
 template <typename V> void describe(V& v, DeviceTier& o) {
@@ -98,9 +98,12 @@ template <typename V> void describe(V& v, AlgorithmOptions& o) {
   v.choice("lambda", o.lambda, {"bias-variance", "fixed", "loss-only", "depth-only", "server-only", "local-only"},
            "TPGF weight of the server gradient");
   v.field("lambda_fixed", o.lambda_fixed, 0.0, 1.0, "lambda for the fixed policy");
+  v.choice("server_side", o.server_side, {"replicas", "shared"},
+           "SuperSFL's server side: a replica per client, or one model every batch updates in turn, joined unit by "
+           "unit with the clients' copies by weight mass (the other algorithms fix their own)");
   v.field("performance_weights", o.performance_weights, "weight updates by n_i * exp(-loss_i / tau); false = by n_i only");
   v.field("temperature", o.temperature, 1e-6, 1e6, "tau of the aggregation performance factor exp(-loss/tau)");
-  v.field("staleness_gamma", o.staleness_gamma, 0.0, 1.0, "discount per missed round of a deferred upload; 1 = none");
+  v.field("staleness_gamma", o.staleness_gamma, 0.0, 1.0, "SuperSFL: an upload s rounds late joins as gamma^s x its copy + (1 - gamma^s) x the current value; 1 = no discount, 0 = late uploads ignored (the baselines drop them)");
   v.field("timeout_factor", o.timeout_factor, 0.01, 1e6, "gradient deadline as a multiple of the expected round trip");
   v.field("include_excluded", o.include_excluded,
           "sl, sfl-v1/v2, fedavg: also train clients whose memory cannot hold their part (they are excluded by default)");

@@ -50,6 +50,7 @@ server::StrategyOptions strategy_options(const Scenario& s) {
            a.cut.baseline == "weakest"};
   o.include_excluded = a.include_excluded;
   o.aggregation = {a.performance_weights, a.temperature, a.staleness_gamma};
+  o.shared_server = a.server_side == "shared";
   o.server_optimizer = {s.training.learning_rate, s.training.momentum, s.training.weight_decay};
   return o;
 }

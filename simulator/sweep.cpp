@@ -185,7 +185,8 @@ SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOption
     table << ',' << csv_field(assignment.substr(0, assignment.find('=')));
   }
   table << ",final_accuracy,best_accuracy,rounds,virtual_time_s,target_accuracy,rounds_to_target,"
-           "virtual_time_to_target_s,bytes_up,bytes_down,bytes_activations,bytes_gradients,bytes_weights,energy_j\n";
+           "virtual_time_to_target_s,rounds_to_sustained_target,virtual_time_to_sustained_target_s,bytes_up,bytes_down,"
+           "bytes_activations,bytes_gradients,bytes_weights,energy_j\n";
   for (size_t i = 0; i < cells.size(); ++i) {
     const SweepCell& cell = cells[i];
     const std::filesystem::path dir = options.out_dir / cell.directory;
@@ -220,7 +221,9 @@ SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOption
     table << ',' << summary["final_accuracy"].dump() << ',' << summary["best_accuracy"].dump() << ','
           << summary["rounds"].dump() << ',' << summary["virtual_time_s"].dump() << ','
           << number_or_empty(summary, "target_accuracy") << ',' << number_or_empty(summary, "rounds_to_target") << ','
-          << number_or_empty(summary, "virtual_time_to_target_s") << ',' << totals["bytes_up"].dump() << ','
+          << number_or_empty(summary, "virtual_time_to_target_s") << ','
+          << number_or_empty(summary, "rounds_to_sustained_target") << ','
+          << number_or_empty(summary, "virtual_time_to_sustained_target_s") << ',' << totals["bytes_up"].dump() << ','
           << totals["bytes_down"].dump() << ',' << totals["bytes_activations"].dump() << ','
           << totals["bytes_gradients"].dump() << ',' << totals["bytes_weights"].dump() << ','
           << totals["energy_j"].dump() << '\n';

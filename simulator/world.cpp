@@ -33,7 +33,11 @@ std::vector<std::vector<int64_t>> partition(const Scenario& s, const datasets::I
   if (s.dataset.partition == "iid") return datasets::partition_iid(labels, n, seed);
   if (s.dataset.partition == "shards") return datasets::partition_shards(labels, n, s.dataset.classes_per_client, seed);
   if (s.dataset.partition == "quantity") return datasets::partition_quantity_skew(labels, n, s.dataset.alpha, seed);
-  return datasets::partition_dirichlet(labels, train.num_classes, n, s.dataset.alpha, seed);
+  if (s.dataset.partition == "dirichlet") {
+    return datasets::partition_dirichlet(labels, train.num_classes, n, s.dataset.alpha, seed);
+  }
+  throw ScenarioError("scenario: $.dataset.partition: unknown partition '" + s.dataset.partition +
+                      "'; valid: iid, shards, quantity, dirichlet");
 }
 
 }  // namespace
@@ -182,6 +186,9 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     orders.push_back(&sim->create<server::OrderLink>(
         core::LinkOptions{name + ".orders", mailbox, mailbox, {}, core::gbps(1000), {}, nullptr}));
     faults.link_drop_probability[name + ".orders"] = 0.0;
+    notices.push_back(&sim->create<server::NoticeLink>(
+        core::LinkOptions{name + ".notices", mailbox, mailbox, {}, core::gbps(1000), {}, nullptr}));
+    faults.link_drop_probability[name + ".notices"] = 0.0;
 
     client::ClientSetup setup;
     setup.index = c;
@@ -189,6 +196,7 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     setup.device = devices.back();
     setup.uplink = uplinks.back();
     setup.downlink = downlinks.back();
+    setup.notices = notices.back();
     setup.train = &data.train;
     setup.indices = partition[static_cast<size_t>(c)];
     for (int r = 1; r <= s.training.rounds; ++r) {

@@ -48,6 +48,7 @@ struct World {
   std::vector<client::Uplink*> uplinks;
   std::vector<client::Downlink*> downlinks;
   std::vector<server::OrderLink*> orders;
+  std::vector<server::NoticeLink*> notices;
   server::ResultLink* results = nullptr;
   std::vector<client::ClientSetup> client_setups;
   std::vector<client::ClientState> client_states;

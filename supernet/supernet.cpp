@@ -90,6 +90,7 @@ void WriteBack::add(const Contribution& c) {
   if (!(c.weight > 0.0) || !std::isfinite(c.weight)) {
     throw std::invalid_argument("write_back: contribution weights must be positive and finite");
   }
+  if (!(c.share > 0.0 && c.share <= 1.0)) throw std::invalid_argument("write_back: a contribution's share must be in (0, 1]");
   if (c.slices->architecture != net_.architecture_) {
     throw std::invalid_argument("write_back: contribution was extracted from another supernet");
   }
@@ -102,7 +103,12 @@ void WriteBack::add(const Contribution& c) {
     }
     const at::Tensor& update = c.slices->tensors[i];
     std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
-    leading_slice(a.weighted_sum, shape).add_(update.detach().to(at::kDouble), c.weight);
+    at::Tensor target = leading_slice(a.weighted_sum, shape);
+    target.add_(update.detach().to(at::kDouble), c.weight * c.share);
+    if (c.share < 1.0) {
+      target.add_(leading_slice(net_.tensors_[static_cast<size_t>(id)], shape).to(at::kDouble),
+                  c.weight * (1.0 - c.share));
+    }
     a.covers.emplace_back(std::move(shape), c.weight);
   }
 }

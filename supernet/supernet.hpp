@@ -13,9 +13,14 @@
 namespace sflsim::supernet {
 
 // One trained copy handed to write_back, with its aggregation weight (> 0).
+// `share` in (0, 1] is how much of that weight the copy itself carries; the
+// rest goes to the supernet's value at the time of add(). A stale copy comes
+// with share gamma^s, so its discount holds even where it is the only copy of
+// an element (per-element normalisation would divide a plain weight back out).
 struct Contribution {
   const SliceSet* slices;
   double weight;
+  double share = 1.0;
 };
 
 class Supernet {

@@ -6,11 +6,19 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <stdexcept>
 
 using namespace sflsim;
 using namespace sflsim::fusion;
 
 namespace {
+supernet::SupernetOptions small_net() {
+  supernet::SupernetOptions options;
+  options.width_multiplier = 0.25;
+  options.image_height = options.image_width = 8;
+  return options;
+}
+
 LossAverages equal_losses(double loss) {
   LossAverages losses;
   losses.add_local(loss);
@@ -55,21 +63,20 @@ TEST_CASE("ablation policies", "[fusion]") {
   CHECK_THROWS_WITH(parse_lambda_rule("magic"), Catch::Contains("bias-variance"));
 }
 
-TEST_CASE("aggregation weight is samples x exp(-loss / tau) x gamma^staleness", "[fusion]") {
+TEST_CASE("aggregation weight is samples x exp(-loss / tau); a stale copy's share is gamma^staleness", "[fusion]") {
   const AggregationOptions options;
   ClientUpdate update;
   update.samples = 120;
   update.mean_loss = 0.7;
   CHECK(aggregation_weight(update, options) == Approx(120 * std::exp(-0.7)));
+  CHECK(staleness_share(update, options) == 1.0);
   update.staleness = 2;
-  CHECK(aggregation_weight(update, options) == Approx(120 * std::exp(-0.7) * 0.25));
+  CHECK(aggregation_weight(update, options) == Approx(120 * std::exp(-0.7)));
+  CHECK(staleness_share(update, options) == 0.25);
 }
 
 TEST_CASE("aggregate writes every client's copies with its weight, heads within their cut", "[fusion]") {
-  supernet::SupernetOptions options;
-  options.width_multiplier = 0.25;
-  options.image_height = options.image_width = 8;
-  supernet::Supernet net(options);
+  supernet::Supernet net(small_net());
   const supernet::SubnetConfig full = net.architecture().full_config();
   supernet::BodyPart a = net.extract(full, 1, 2), b = net.extract(full, 1, 2);
   supernet::LocalHead head_a = net.extract_head(full, 2), head_b = net.extract_head(full, 2);
@@ -80,12 +87,51 @@ TEST_CASE("aggregate writes every client's copies with its weight, heads within 
     head_a.slices().tensors[1].fill_(1.0);
     head_b.slices().tensors[1].fill_(4.0);
   }
-  ClientUpdate fresh{10, 0.0, 0, {&a.slices(), &head_a.slices()}};
-  ClientUpdate stale{20, 0.0, 1, {&b.slices(), &head_b.slices()}};  // weight 20 * 0.5 = 10
+  const int head_bias = net.architecture().head_spec_ids(2)[1];
+  {
+    at::NoGradGuard no_grad;
+    net.tensors()[0].fill_(0.0);  // the supernet's value now, which the stale copy is blended with
+    net.tensors()[head_bias].fill_(0.0);
+  }
+  ClientUpdate fresh{20, 0.0, 0, {&a.slices(), &head_a.slices()}};
+  ClientUpdate stale{20, 0.0, 1, {&b.slices(), &head_b.slices()}};  // weight 20, share 0.5
   const ClientUpdate updates[] = {fresh, stale};
   aggregate(net, updates, AggregationOptions{});
-  CHECK(net.tensors()[0].min().item<double>() == 2.5);  // (10 x 1 + 10 x 4) / 20
-  CHECK(net.tensors()[0].max().item<double>() == 2.5);
+  CHECK(net.tensors()[0].min().item<double>() == 1.5);  // (20 x 1 + 20 x (0.5 x 4 + 0.5 x 0)) / 40
+  CHECK(net.tensors()[0].max().item<double>() == 1.5);
+  CHECK(net.tensors()[head_bias].max().item<double>() == 1.5);
+}
+
+TEST_CASE("a stale copy that is an element's only copy moves it gamma^s of the way", "[fusion]") {
+  supernet::Supernet net(small_net());
+  const supernet::SubnetConfig full = net.architecture().full_config();
+  supernet::BodyPart copy = net.extract(full, 1, 2);
+  supernet::LocalHead head = net.extract_head(full, 2);  // a depth group with no fresh member
   const int head_bias = net.architecture().head_spec_ids(2)[1];
-  CHECK(net.tensors()[head_bias].max().item<double>() == 2.5);
+  {
+    at::NoGradGuard no_grad;
+    copy.slices().tensors[0].fill_(4.0);
+    head.slices().tensors[1].fill_(4.0);
+    net.tensors()[0].fill_(2.0);
+    net.tensors()[head_bias].fill_(2.0);
+  }
+  const ClientUpdate stale{30, 0.0, 2, {&copy.slices(), &head.slices()}};
+  aggregate(net, std::span(&stale, 1), AggregationOptions{});
+  CHECK(net.tensors()[0].min().item<double>() == 2.5);  // 0.25 x 4 + 0.75 x 2
+  CHECK(net.tensors()[0].max().item<double>() == 2.5);
+  CHECK(net.tensors()[head_bias].min().item<double>() == 2.5);
+  AggregationOptions no_discount;
+  no_discount.staleness_gamma = 1.0;
+  aggregate(net, std::span(&stale, 1), no_discount);
+  CHECK(net.tensors()[0].max().item<double>() == 4.0);
+}
+
+TEST_CASE("lambda policy: asked with a server gradient, it needs both losses; without one it is 0", "[fusion]") {
+  const LambdaPolicy policy;
+  LossAverages none;
+  CHECK(policy(none, 3, 10, false) == 0.0);
+  CHECK_THROWS_AS(policy(none, 3, 10, true), std::logic_error);
+  LossAverages local_only;
+  local_only.add_local(1.0);
+  CHECK_THROWS_AS(policy(local_only, 3, 10, true), std::logic_error);
 }

@@ -85,14 +85,19 @@ double low_at(const supernet::Supernet& net, int spec) { return net.tensors()[st
 TEST_CASE("SuperSFL folds a failed client's replica and a stale upload (gamma^s), each element over its copies", "[server]") {
   supernet::Supernet net(small_net());
   const std::unique_ptr<Strategy> strategy = make_supersfl(strategy_options());
+  REQUIRE(strategy->reintegrates_late_uploads());
   const int cut = 2;
   const int prefix_spec = 0;  // the stem's convolution
   const int suffix_spec = server_model(net, cut, 0, 0)->suffix->slices().spec_ids.front();
+  {
+    at::NoGradGuard no_grad;
+    net.tensors()[prefix_spec].fill_(0.0);  // what a stale copy is blended with
+  }
   std::vector<SessionResult> results;
   // Client 0 is fine: its prefix (1.0) and its replica (3.0), 10 samples, server loss 0 -> weight 10.
   results.push_back(result(0, upload(net, cut, 1.0, 10, 3, 0.0), server_model(net, cut, 3.0, 2), 10, 0.0));
   // Client 1 failed this round (no upload), yet its replica (7.0) trained on 30 samples -> weight 30;
-  // its upload from round 1 arrived late: 40 samples x 0.5^2 -> weight 10.
+  // its upload from round 1 arrived late: 40 samples -> weight 40, as 0.5^2 x 4.0 + 0.75 x 0.0 (now).
   results.push_back(result(1, std::nullopt, server_model(net, cut, 7.0, 2), 30, 0.0));
   results[1].stale_uploads.push_back(upload(net, cut, 4.0, 40, 1, 0.0));
   // Client 2 failed and saw no batch: it adds nothing.
@@ -100,8 +105,8 @@ TEST_CASE("SuperSFL folds a failed client's replica and a stale upload (gamma^s)
 
   const std::optional<int64_t> server_flops = strategy->aggregate(net, {3, &results, nullptr});
   CHECK_FALSE(server_flops.has_value());
-  CHECK(low_at(net, prefix_spec) == 2.5);  // (10 x 1 + 10 x 4) / 20
-  CHECK(value_at(net, prefix_spec) == 2.5);
+  CHECK(low_at(net, prefix_spec) == 1.0);  // (10 x 1 + 40 x (0.25 x 4 + 0.75 x 0)) / 50
+  CHECK(value_at(net, prefix_spec) == 1.0);
   CHECK(low_at(net, suffix_spec) == 6.0);  // (10 x 3 + 30 x 7) / 40
   CHECK(value_at(net, suffix_spec) == 6.0);
 }
@@ -139,6 +144,34 @@ TEST_CASE("SFL-V2's one server model replaces the suffix; only the clients' pref
   CHECK(value_at(net, suffix_spec) == 9.0);
 }
 
+TEST_CASE("SuperSFL with a shared server: each unit of the one model joins the clients' copies by weight mass", "[server]") {
+  supernet::Supernet net(small_net());
+  const supernet::Architecture& arch = net.architecture();
+  StrategyOptions options = strategy_options();
+  options.shared_server = true;
+  const std::unique_ptr<Strategy> strategy = make_supersfl(options);
+  REQUIRE(strategy->server_mode() == ServerMode::shared);
+  REQUIRE(strategy->server_steps_by_unit());
+  // One model from unit 2 (after the shallowest cut, 1) to the end, every element 9.0.
+  auto shared = std::make_shared<ServerModel>(net, arch.full_config(), 2, arch.unit_count(), options.server_optimizer, true);
+  fill(shared->materialize().slices(), 9.0);
+  shared->batches = 4;
+  std::vector<SessionResult> results;
+  // Cut 1, 10 samples, prefix 1.0: its batches trained units 2.. of the shared model (mass 10).
+  results.push_back(result(0, upload(net, 1, 1.0, 10, 3, 0.0), shared, 10, 0.0));
+  results[0].cut = 1;
+  // Cut 3, 30 samples, prefix 5.0: its batches trained units 4.. (mass 30).
+  results.push_back(result(1, upload(net, 3, 5.0, 30, 3, 0.0), shared, 30, 0.0));
+  results[1].cut = 3;
+  strategy->aggregate(net, {3, &results, shared});
+  const auto first_of = [&](int unit) { return arch.body_spec_ids(unit, unit).front(); };
+  CHECK(value_at(net, first_of(1)) == 4.0);  // clients only: (10 x 1 + 30 x 5) / 40
+  CHECK(low_at(net, first_of(2)) == 6.0);    // (30 x 5 + 10 x 9) / 40
+  CHECK(value_at(net, first_of(2)) == 6.0);
+  CHECK(low_at(net, first_of(4)) == 9.0);    // the shared model alone (mass 40)
+  CHECK(value_at(net, first_of(arch.unit_count())) == 9.0);
+}
+
 TEST_CASE("SL writes each upload before the next turn, so the round's fold leaves prefixes alone", "[server]") {
   supernet::Supernet net(small_net());
   const std::unique_ptr<Strategy> strategy = make_sl(strategy_options());
@@ -155,6 +188,32 @@ TEST_CASE("SL writes each upload before the next turn, so the round's fold leave
   strategy->aggregate(net, {3, &results, shared});
   CHECK(value_at(net, 0) == 6.0);
   CHECK(value_at(net, shared->suffix->slices().spec_ids.front()) == 9.0);
+}
+
+TEST_CASE("SL: a late upload never overwrites the turns' prefixes; the baselines drop late uploads", "[server]") {
+  supernet::Supernet net(small_net());
+  const std::unique_ptr<Strategy> sl = make_sl(strategy_options());
+  REQUIRE_FALSE(sl->reintegrates_late_uploads());
+  const int cut = 2;
+  const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 2);
+  std::vector<SessionResult> results;
+  results.push_back(result(0, upload(net, cut, 2.0, 30, 3, 0.5), shared, 30, 1.0));
+  results[0].stale_uploads.push_back(upload(net, cut, 8.0, 30, 1, 0.5));  // trained two rounds ago
+  sl->after_turn(net, results[0], 3);
+  CHECK(value_at(net, 0) == 2.0);
+  sl->aggregate(net, {3, &results, shared});  // the round's sum: nothing of the turns is left in it
+  CHECK(low_at(net, 0) == 2.0);
+  CHECK(value_at(net, 0) == 2.0);
+
+  for (const auto& baseline : {make_sfl_v1(strategy_options()), make_fedavg(strategy_options())}) {
+    supernet::Supernet fresh_net(small_net());
+    std::vector<SessionResult> late_only;
+    late_only.push_back(result(0, std::nullopt, nullptr, 0, 0.0));
+    late_only[0].stale_uploads.push_back(upload(fresh_net, cut, 8.0, 30, 1, 0.5));
+    const at::Tensor before = fresh_net.tensors()[0].clone();
+    baseline->aggregate(fresh_net, {3, &late_only, nullptr});
+    CHECK(at::equal(fresh_net.tensors()[0], before));
+  }
 }
 
 TEST_CASE("FedAvg: a round where every client failed leaves the supernet as it was and runs no server step", "[server]") {
