@@ -8,6 +8,8 @@
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
+
 #include <variant>
 #include <vector>
 
@@ -217,4 +219,20 @@ TEST_CASE("a batch whose activations are lost costs the whole gradient timeout o
   CHECK(r.idle.count() == 1'500'000'000);  // 3 lost batches x the 0.5 s timeout (0 before it was charged)
   CHECK(rig.uploads.empty());  // the upload was lost too; it is kept for the next contact
   CHECK(rig.state.pending.has_value());
+}
+
+TEST_CASE("the TPGF step takes lambda = 0 without a server gradient, and rejects anything else", "[client]") {
+  supernet::Supernet net(tiny_net());
+  const supernet::SubnetConfig full = net.architecture().full_config();
+  client::RoundModels models;
+  models.prefix = std::make_shared<supernet::BodyPart>(net.extract(full, 1, 2));
+  models.heads.push_back(std::make_shared<supernet::LocalHead>(net.extract_head(full, 2)));
+  const std::unique_ptr<client::LocalTrainer> trainer =
+      client::make_trainer(protocol::Objective::fused, models, {0.05, 0.0, 0.0});
+  const at::Tensor images = at::rand({4, 1, 8, 8});
+  const at::Tensor labels = at::zeros({4}, at::kLong);
+  trainer->forward(images, labels);
+  CHECK_THROWS_AS(trainer->apply(0.5, at::Tensor()), std::invalid_argument);
+  trainer->forward(images, labels);
+  CHECK_NOTHROW(trainer->apply(0.0, at::Tensor()));
 }
