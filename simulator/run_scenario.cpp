@@ -8,10 +8,14 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <boost/version.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <algorithm>
@@ -52,14 +56,33 @@ double total_energy(const World& world) {
 }  // namespace
 
 void write_atomically(const std::filesystem::path& path, const std::string& contents) {
+  // Written aside, flushed to the disk, then renamed over the old file and the
+  // rename itself flushed: after a crash or kill -9 the file is the old one or
+  // the new one, never a torn mix.
   const std::filesystem::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(temporary.string() + ": cannot write");
-    out << contents;
-    if (!out.flush()) throw std::runtime_error(temporary.string() + ": write failed");
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(temporary.string() + ": cannot write: " + std::strerror(errno));
+  size_t written = 0;
+  while (written < contents.size()) {
+    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw std::runtime_error(temporary.string() + ": write failed: " + std::strerror(error));
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    throw std::runtime_error(temporary.string() + ": write failed: " + std::strerror(errno));
   }
   std::filesystem::rename(temporary, path);
+  const std::filesystem::path parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
 }
 
 // The first evaluated round at or above the target, and the first from which
