@@ -85,13 +85,16 @@ struct TrainedRound {
   std::optional<protocol::RoundPlan> late_plan;  // the plan that stopped a local-only round
 };
 
-// A message already waiting on the downlink, if any (costs no time).
-asio::awaitable<std::optional<protocol::ServerToClient>> poll(core::Simulation& sim, const ClientSetup& setup) {
-  auto polling = setup.downlink->receive_until(sim.now());
-  auto polled = co_await std::move(polling);
-  auto& [none, message] = polled;
-  if (none) co_return std::nullopt;
-  co_return std::move(message);
+// Waits until `until` for the plan of `round`, passing over what earlier
+// rounds left on the downlink (late gradients and plans).
+asio::awaitable<std::optional<protocol::RoundPlan>> wait_for_plan(const ClientSetup& setup, int round, SimTime until) {
+  while (true) {
+    auto received_message = co_await setup.downlink->receive_until(until);
+    auto& [late, message] = received_message;
+    if (late) co_return std::nullopt;
+    auto* plan = std::get_if<protocol::RoundPlan>(&message);
+    if (plan != nullptr && plan->round == round) co_return std::move(*plan);
+  }
 }
 
 // Trains `samples` samples on the client's model. Returns when the round ends
@@ -132,12 +135,8 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   int64_t done = 0;
   while (done < job.samples) {
     if (job.stop_for_plan && done > 0) {
-      std::optional<protocol::ServerToClient> message = co_await poll(sim, setup);
-      auto* plan = message ? std::get_if<protocol::RoundPlan>(&*message) : nullptr;
-      if (plan != nullptr && plan->round == job.round) {
-        out.late_plan = std::move(*plan);
-        break;
-      }
+      out.late_plan = co_await wait_for_plan(setup, job.round, sim.now());  // only what is already here
+      if (out.late_plan) break;
     }
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
     // The samples and their augmentation are drawn now, in the order of the
@@ -238,22 +237,6 @@ asio::awaitable<bool> upload(const ClientSetup& setup, TrafficCounters& traffic,
   traffic.weights += bytes;
   bytes_counter += bytes;
   co_return true;
-}
-
-}  // namespace
-
-namespace {
-
-// Waits until `until` for the plan of `round`, passing over what earlier
-// rounds left on the downlink (late gradients and plans).
-asio::awaitable<std::optional<protocol::RoundPlan>> wait_for_plan(const ClientSetup& setup, int round, SimTime until) {
-  while (true) {
-    auto received_message = co_await setup.downlink->receive_until(until);
-    auto& [late, message] = received_message;
-    if (late) co_return std::nullopt;
-    auto* plan = std::get_if<protocol::RoundPlan>(&message);
-    if (plan != nullptr && plan->round == round) co_return std::move(*plan);
-  }
 }
 
 // No plan came by its due date: train the last model with the local head,

@@ -191,20 +191,19 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     if (setup.outage_round && setup.outage_round(number)) {
       // Each outage round lasts the period it would have had, so its clients'
       // notices and local-only rounds fit in it as in any other round.
-      int outage_rounds = 1;
-      while (number + outage_rounds <= setup.rounds && setup.outage_round(number + outage_rounds)) ++outage_rounds;
+      std::vector<Round> outage;  // their deadlines are not used: each starts when the last ends
+      for (int k = number; k <= setup.rounds && setup.outage_round(k); ++k) outage.push_back(plan_round(k));
       SimDuration length{};
-      for (int k = 0; k < outage_rounds; ++k) length += plan_round(number + k).period;
+      for (const Round& round : outage) length += round.period;
       setup.begin_outage(start, start + length);
-      for (int k = 0; k < outage_rounds; ++k, ++number) {
-        Round round = plan_round(number);
+      for (Round& round : outage) {
         for (size_t i = 0; i < round.clients.size(); ++i) co_await notify(round, i, round.period);
-        co_await sim.sleep_until(round.deadline);
-        RoundSummary summary{.round = number, .end = sim.now(), .outage = true};
+        co_await sim.sleep_for(round.period);
+        RoundSummary summary{.round = round.number, .end = sim.now(), .outage = true};
         summary.clients_failed = static_cast<int>(round.clients.size());
         report(summary);
       }
-      --number;
+      number += static_cast<int>(outage.size()) - 1;
       continue;
     }
     Round round = plan_round(number);

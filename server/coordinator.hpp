@@ -44,7 +44,7 @@ struct RoundSummary {
   int clients_ok = 0;
   int clients_failed = 0;
   bool outage = false;
-  std::vector<std::pair<int, int>> reintegrated;  // late uploads folded in: (client, staleness)
+  std::vector<std::pair<int, int>> reintegrated{};  // late uploads folded in: (client, staleness)
 };
 
 // Borrowed for the run: everything here must outlive the coordinator.

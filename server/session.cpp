@@ -41,15 +41,16 @@ supernet::BodyPart& ServerModel::materialize() {
                                                         .momentum(options_.momentum)
                                                         .weight_decay(options_.weight_decay));
     if (by_unit_) {
+      // The suffix's tensors are its units' in order, so each unit is the next run of them.
       const supernet::SliceSet& all = suffix->slices();
+      size_t begin = 0;
       for (int unit = first_unit_; unit <= last_unit_; ++unit) {
-        supernet::SliceSet one{all.architecture, all.config, {}, {}};
-        for (size_t i = 0; i < all.spec_ids.size(); ++i) {
-          if (all.architecture->specs()[static_cast<size_t>(all.spec_ids[i])].unit != unit) continue;
-          one.spec_ids.push_back(all.spec_ids[i]);
-          one.tensors.push_back(all.tensors[i]);  // the same tensor, not a copy
-        }
-        units_.emplace_back(std::move(one), unit, unit);
+        std::vector<int> ids = all.architecture->body_spec_ids(unit, unit);
+        const size_t end = begin + ids.size();
+        std::vector<at::Tensor> tensors(all.tensors.begin() + static_cast<std::ptrdiff_t>(begin),
+                                        all.tensors.begin() + static_cast<std::ptrdiff_t>(end));  // the same tensors
+        units_.emplace_back(supernet::SliceSet{all.architecture, all.config, std::move(ids), std::move(tensors)}, unit, unit);
+        begin = end;
       }
       unit_batches_.assign(units_.size(), 0);
     }

@@ -24,15 +24,15 @@ class SuperSfl final : public Strategy {
     const std::shared_ptr<ServerModel>& shared = round.shared_model;
     if (shared && shared->batches > 0) {
       shared->last_step.wait();
+      std::vector<double> weights;  // each result's, once (0: its client sent no batch)
+      for (const SessionResult& r : *round.results) {
+        weights.push_back(r.server_batches > 0 ? fusion::aggregation_weight(server_side_update(r), aggregation()) : 0.0);
+      }
       const int units = net.architecture().unit_count();
       for (int unit = shared->first_unit(); unit <= units; ++unit) {
         double mass = 0.0;
-        for (const SessionResult& r : *round.results) {
-          if (r.server_batches == 0 || r.cut >= unit) continue;
-          fusion::ClientUpdate trained;
-          trained.samples = r.server_samples;
-          trained.mean_loss = r.server_loss_sum.get() / static_cast<double>(r.server_batches);
-          mass += fusion::aggregation_weight(trained, aggregation());
+        for (size_t i = 0; i < weights.size(); ++i) {
+          if (weights[i] > 0.0 && (*round.results)[i].cut < unit) mass += weights[i];
         }
         if (mass > 0.0) sum.add({&shared->unit_slices(unit), mass});
       }

@@ -74,6 +74,13 @@ fusion::ClientUpdate Strategy::update_from(const protocol::ModelUpload& upload, 
   return update;
 }
 
+fusion::ClientUpdate Strategy::server_side_update(const SessionResult& result) const {
+  fusion::ClientUpdate update;
+  update.samples = result.server_samples;
+  update.mean_loss = result.server_loss_sum.get() / static_cast<double>(result.server_batches);
+  return update;
+}
+
 void Strategy::fold(supernet::WriteBack& sum, const SessionResult& result, int round) const {
   const ServerMode mode = server_mode();
   if (mode == ServerMode::shared_in_turns) return;  // written before the next turn (after_turn)
@@ -88,23 +95,23 @@ void Strategy::fold(supernet::WriteBack& sum, const SessionResult& result, int r
   if (mode == ServerMode::replica_per_client && result.server_model) {
     update.slices.push_back(&result.server_model->suffix->slices());
     if (!upload) {
-      update.samples = result.server_samples;
-      update.mean_loss = result.server_loss_sum.get() / static_cast<double>(result.server_batches);
+      const fusion::ClientUpdate served = server_side_update(result);
+      update.samples = served.samples;
+      update.mean_loss = served.mean_loss;
     }
   }
   if (!update.slices.empty()) fusion::fold(sum, update, weights);
 }
 
 void Strategy::after_turn(supernet::Supernet& net, const SessionResult& result, int round) const {
+  const auto write = [&](const protocol::ModelUpload& upload) {
+    const fusion::ClientUpdate update = update_from(upload, round);
+    fusion::aggregate(net, std::span(&update, 1), aggregation());
+  };
   if (reintegrates_late_uploads()) {
-    for (const protocol::ModelUpload& stale : result.stale_uploads) {
-      const fusion::ClientUpdate update = update_from(stale, round);
-      fusion::aggregate(net, std::span(&update, 1), aggregation());
-    }
+    for (const protocol::ModelUpload& stale : result.stale_uploads) write(stale);
   }
-  if (!result.upload) return;
-  const fusion::ClientUpdate update = update_from(*result.upload, round);
-  fusion::aggregate(net, std::span(&update, 1), aggregation());
+  if (result.upload) write(*result.upload);
 }
 
 std::optional<int64_t> Strategy::finish(supernet::Supernet& net, supernet::WriteBack& sum,

@@ -149,6 +149,9 @@ class Strategy {
 
   // The contribution of an upload (waits for its tasks).
   fusion::ClientUpdate update_from(const protocol::ModelUpload& upload, int round) const;
+  // What the server side trained for a result with server batches: its samples
+  // and mean server loss, no slices (waits for the session's steps).
+  fusion::ClientUpdate server_side_update(const SessionResult& result) const;
 
  private:
   StrategyOptions options_;

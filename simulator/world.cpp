@@ -24,6 +24,15 @@ void check_client(int client, int count, const std::string& path) {
   }
 }
 
+// An in-process mailbox between the coordinator, the sessions and the
+// clients: free and never faulty.
+template <typename Link>
+Link& mailbox_link(core::Simulation& sim, core::FaultPlan& faults, const std::string& name) {
+  const core::EntityId mailbox{uint64_t{1} << 62};
+  faults.link_drop_probability[name] = 0.0;
+  return sim.create<Link>(core::LinkOptions{name, mailbox, mailbox, {}, core::gbps(1000), {}, nullptr});
+}
+
 core::SimDuration seconds(double s) { return core::SimDuration{static_cast<int64_t>(std::llround(s * 1e9))}; }
 
 std::vector<std::vector<int64_t>> partition(const Scenario& s, const datasets::ImageDataset& train) {
@@ -161,10 +170,7 @@ World::World(const Scenario& s, int threads) : scenario(s) {
                        s.server.concurrency, {}});
   ingress = &sim->create<core::SharedBandwidth>("server.ingress", core::BandwidthSchedule(static_cast<int64_t>(s.server.ingress_mbps * 1e6)));
   egress = &sim->create<core::SharedBandwidth>("server.egress", core::BandwidthSchedule(static_cast<int64_t>(s.server.egress_mbps * 1e6)));
-  // Coordinator <-> session mailboxes: in-process, free, never faulty.
-  const core::EntityId mailbox{uint64_t{1} << 62};
-  results = &sim->create<server::ResultLink>(core::LinkOptions{"server.results", mailbox, mailbox, {}, core::gbps(1000), {}, nullptr});
-  faults.link_drop_probability["server.results"] = 0.0;
+  results = &mailbox_link<server::ResultLink>(*sim, faults, "server.results");
 
   const client::OptimizerOptions optimizer{s.training.learning_rate, s.training.momentum, s.training.weight_decay};
   fusion::LambdaPolicy lambda;
@@ -183,12 +189,8 @@ World::World(const Scenario& s, int threads) : scenario(s) {
         core::LinkOptions{name + ".up", client_entity(c), kServer, p.latency, p.up_bps, {}, ingress}));
     downlinks.push_back(&sim->create<client::Downlink>(
         core::LinkOptions{name + ".down", kServer, client_entity(c), p.latency, p.down_bps, {}, egress}));
-    orders.push_back(&sim->create<server::OrderLink>(
-        core::LinkOptions{name + ".orders", mailbox, mailbox, {}, core::gbps(1000), {}, nullptr}));
-    faults.link_drop_probability[name + ".orders"] = 0.0;
-    notices.push_back(&sim->create<server::NoticeLink>(
-        core::LinkOptions{name + ".notices", mailbox, mailbox, {}, core::gbps(1000), {}, nullptr}));
-    faults.link_drop_probability[name + ".notices"] = 0.0;
+    orders.push_back(&mailbox_link<server::OrderLink>(*sim, faults, name + ".orders"));
+    notices.push_back(&mailbox_link<server::NoticeLink>(*sim, faults, name + ".notices"));
 
     client::ClientSetup setup;
     setup.index = c;

@@ -33,10 +33,10 @@ struct RunOutputs {
   std::string metrics, clients;
 };
 
-inline RunOutputs run_outputs(cli::World& world) {
+// `options` may carry observers; its output directory is a temporary one.
+inline RunOutputs run_outputs(cli::World& world, cli::RunOptions options = {}) {
   at::set_num_threads(1);
   TempDir dir;
-  cli::RunOptions options;
   options.out_dir = dir.path();
   options.progress = false;
   cli::run_world(world, options);

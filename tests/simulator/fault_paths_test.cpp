@@ -21,17 +21,12 @@ struct Observed {
 };
 
 Observed run_observed(const cli::Scenario& s) {
-  at::set_num_threads(1);
   cli::World world(s);
-  test::TempDir dir;
   Observed seen;
   cli::RunOptions options;
-  options.out_dir = dir.path();
-  options.progress = false;
   options.observe_record = [&seen](const client::RoundRecord& r) { seen.records.push_back(r); };
   options.observe_round = [&seen](const server::RoundSummary& r) { seen.rounds.push_back(r); };
-  cli::run_world(world, options);
-  seen.outputs = {test::read_file(dir.path() / "metrics.csv"), test::read_file(dir.path() / "clients.csv")};
+  seen.outputs = test::run_outputs(world, options);
   return seen;
 }
 
