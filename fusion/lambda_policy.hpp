@@ -11,6 +11,13 @@ namespace sflsim::fusion {
 class LossAverages {
  public:
   explicit LossAverages(double decay = 0.9) : decay_(decay) {}
+  // Averages saved by a checkpoint (local() and server(), -1 for none yet).
+  static LossAverages restored(double local, double server, double decay = 0.9) {
+    LossAverages out(decay);
+    out.local_ = local;
+    out.server_ = server;
+    return out;
+  }
   void add_local(double loss) { local_ = blend(local_, loss); }
   void add_server(double loss) { server_ = blend(server_, loss); }
   bool has_local() const { return local_ >= 0; }

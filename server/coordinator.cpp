@@ -168,7 +168,8 @@ std::vector<std::pair<int, int>> reintegrated(const Strategy& strategy, const Ro
 asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup) {
   supernet::Supernet& net = *setup.supernet;
   const Strategy& strategy = *setup.strategy;
-  std::unordered_set<int> has_own_model;
+  std::unordered_set<int> own_models;
+  std::unordered_set<int>& has_own_model = setup.has_own_model ? *setup.has_own_model : own_models;
   // Evaluates the supernet when the round is due for it, then reports the round.
   const auto report = [&](RoundSummary& summary) {
     if (summary.round % setup.eval_every == 0 || summary.round == setup.rounds) {
@@ -186,7 +187,8 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     round.deadline = sim.now() + round.period;
     return round;
   };
-  for (int number = 1; number <= setup.rounds; ++number) {
+  for (int number = setup.first_round; number <= setup.rounds; ++number) {
+    if (number > setup.first_round && setup.at_boundary) setup.at_boundary(number);
     const SimTime start = sim.now();
     if (setup.outage_round && setup.outage_round(number)) {
       // Each outage round lasts the period it would have had, so its clients'

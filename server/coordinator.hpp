@@ -28,6 +28,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,11 @@ struct CoordinatorSetup {
   ResultLink* results = nullptr;
   std::vector<std::vector<int>> selected;  // by round (1-based; [0] unused): client indices
   int rounds = 0;  // the scenario's, as eval_every
+  int first_round = 1;  // > 1 when a checkpoint is resumed
+  std::unordered_set<int>* has_own_model = nullptr;  // RaFL: clients known to hold their own network (kept across runs)
+  // Called between rounds (before each round after the first this run
+  // plays), with the round about to start; may throw to end the run there.
+  std::function<void(int next_round)> at_boundary;
   core::Device* device = nullptr;  // the server's: charged for the strategy's server-side step
   core::WorkPool* work = nullptr;  // runs the folds into the round's sum; null = on the simulation thread
   std::function<bool(int round)> outage_round;  // server unreachable for the whole round

@@ -4,6 +4,7 @@
 #include "simulator/bench_suite.hpp"
 #include "simulator/bench_train.hpp"
 #include "simulator/core/des_benchmark.hpp"
+#include "simulator/interrupt.hpp"
 #include "simulator/json_reader.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
@@ -69,7 +70,18 @@ int run(int argc, char** argv) {
   std::vector<std::string> overrides;
   std::string out_dir = "results";
   CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario in virtual time and write its results");
-  run_cmd->add_option("scenario", scenario_path, "Scenario JSON file")->required();
+  int checkpoint_every = 0;
+  std::string resume_dir;
+  run_cmd->add_option("scenario", scenario_path,
+                      "Scenario JSON file (with --resume: optional, default DIR/scenario.resolved.json)");
+  run_cmd->add_option("--checkpoint-every", checkpoint_every,
+                      "Write OUT/checkpoint.bin every N rounds (at the first round boundary at rest from then on), "
+                      "to continue with --resume after a crash or kill; 0 = only on SIGINT/SIGTERM")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  run_cmd->add_option("--resume", resume_dir,
+                      "Continue the run in DIR from its checkpoint.bin (outputs byte-identical to an uninterrupted "
+                      "run); without one it starts at round 1. Implies --out DIR");
   run_cmd->add_option("--out", out_dir, "Directory for metrics.csv, clients.csv, summary.json, ...")
       ->capture_default_str();
   run_cmd->add_option("--set", overrides, "Override a scenario key: path=value (repeatable), e.g. clients.count=50");
@@ -85,6 +97,11 @@ int run(int argc, char** argv) {
       ->required();
   sweep->add_option("--out", sweep_out, "Directory for sweep.csv and one directory per cell")->capture_default_str();
   sweep->add_flag("--no-progress", sweep_quiet, "Only the one line per cell, no per-round bar");
+  int sweep_checkpoint_every = 0;
+  sweep->add_option("--checkpoint-every", sweep_checkpoint_every,
+                    "Checkpoint each cell every N rounds; a rerun resumes an interrupted cell from its checkpoint")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   CLI::App* schema = app.add_subcommand("schema", "Print every scenario key with its type, default and meaning (Markdown)");
 
   sflsim::cli::TrainBenchmarkOptions bench_train_options;
@@ -138,6 +155,17 @@ int run(int argc, char** argv) {
   at::set_num_threads(threads);
   sflsim::datasets::set_compute_device(device);
 
+  if (run_cmd->parsed() && !resume_dir.empty()) {
+    if (run_cmd->count("--out") > 0 && std::filesystem::path(out_dir) != std::filesystem::path(resume_dir)) {
+      throw std::invalid_argument("--resume " + resume_dir + " writes into " + resume_dir + "; drop --out " + out_dir);
+    }
+    out_dir = resume_dir;
+    if (scenario_path.empty()) scenario_path = (std::filesystem::path(resume_dir) / "scenario.resolved.json").string();
+    if (!overrides.empty() && run_cmd->count("scenario") == 0) {
+      throw std::invalid_argument("--set with --resume needs the scenario file the run started with");
+    }
+  }
+  if (run_cmd->parsed() && scenario_path.empty()) throw std::invalid_argument("run: a scenario file is required");
   if (run_cmd->parsed() || validate->parsed()) try {
     const sflsim::cli::Scenario scenario = sflsim::cli::load_scenario(scenario_path, overrides);
     const std::string resolved = sflsim::cli::resolved_json(scenario);
@@ -149,6 +177,13 @@ int run(int argc, char** argv) {
     sflsim::cli::RunOptions run_options;
     run_options.out_dir = out_dir;
     run_options.scenario_text = resolved;
+    run_options.checkpoint_every = checkpoint_every;
+    run_options.resume = !resume_dir.empty();
+    if (run_options.resume && sflsim::cli::finished_run(out_dir, resolved)) {
+      std::printf("%s: the run is complete (summary.json); nothing to resume\n", out_dir.c_str());
+      return 0;
+    }
+    sflsim::cli::install_stop_handlers();
     // A run spreads clients over threads instead of splitting each operation:
     // LibTorch's CPU kernels reduce in thread-count-dependent order, and
     // --threads must not change the results.
@@ -157,6 +192,9 @@ int run(int argc, char** argv) {
     const sflsim::cli::RunResult result = sflsim::cli::run_scenario(scenario, run_options);
     std::printf("final test accuracy %.4f (best %.4f) after %.1f s of virtual time; results in %s/\n",
                 result.final_accuracy, result.best_accuracy, result.virtual_seconds, out_dir.c_str());
+    if (result.resumed_at > 0 || result.checkpoints > 0) {
+      std::printf("resumed at round %d; %d checkpoints written\n", result.resumed_at, result.checkpoints);
+    }
   } catch (const sflsim::cli::ScenarioError& e) {
     // Checks made while building the world know the JSON path but not the file.
     const std::string message = e.what();
@@ -168,6 +206,8 @@ int run(int argc, char** argv) {
     sweep_options.out_dir = sweep_out;
     sweep_options.threads = threads;
     sweep_options.progress = !sweep_quiet;
+    sweep_options.checkpoint_every = sweep_checkpoint_every;
+    sflsim::cli::install_stop_handlers();
     at::set_num_threads(1);  // as for run: results must not depend on --threads
     const sflsim::cli::SweepResult result = sflsim::cli::run_sweep(sweep_path, sweep_options);
     std::printf("%d cells: %d run, %d finished earlier; table in %s/sweep.csv\n", result.cells, result.ran,
@@ -201,6 +241,12 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
+  } catch (const sflsim::cli::Interrupted& e) {
+    std::fprintf(stderr,
+                 "sflsim: %s; its checkpoint is saved: continue with `sflsim run --resume OUT_DIR` "
+                 "(a sweep: rerun the same sweep command)\n",
+                 e.what());
+    return 128 + e.signal;
   } catch (const sflsim::datasets::DataError& e) {
     std::fprintf(stderr, "sflsim: error: %s\n", e.what());
     return kExitBadInput;

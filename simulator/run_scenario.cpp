@@ -1,7 +1,10 @@
 #include "simulator/run_scenario.hpp"
 
 #include "server/coordinator.hpp"
+#include "simulator/checkpoint.hpp"
+#include "simulator/interrupt.hpp"
 #include "simulator/progress.hpp"
+#include "simulator/run_log.hpp"
 #include "simulator/world.hpp"
 #include "supernet/evaluate.hpp"
 
@@ -34,18 +37,6 @@ std::string fixed(double value, int digits) {
 }
 
 std::string seconds_text(core::SimDuration d) { return fixed(static_cast<double>(d.count()) * 1e-9, 9); }
-
-uint64_t fnv1a(const std::string& text) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
-  return hash;
-}
-
-struct MetricsRow {
-  server::RoundSummary summary;
-  client::TrafficCounters traffic;  // this round's
-  double energy_j = 0.0;
-};
 
 double total_energy(const World& world) {
   double joules = 0.0;
@@ -85,6 +76,17 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
   }
 }
 
+bool finished_run(const std::filesystem::path& dir, const std::string& scenario_text) {
+  if (std::filesystem::exists(dir / kCheckpointFile) || !std::filesystem::exists(dir / "summary.json")) return false;
+  std::ifstream in(dir / "scenario.resolved.json", std::ios::binary);
+  const std::string saved((std::istreambuf_iterator<char>(in)), {});
+  if (saved != scenario_text) {
+    throw std::invalid_argument((dir / "summary.json").string() +
+                                ": a finished run of another scenario is here; use a new --out directory");
+  }
+  return true;
+}
+
 // The first evaluated round at or above the target, and the first from which
 // every evaluated round to the end stays at or above it.
 struct TargetRounds {
@@ -115,11 +117,18 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
 RunResult run_world(World& world, const RunOptions& options) {
   const Scenario& scenario = world.scenario;
   std::filesystem::create_directories(options.out_dir);
+  const std::filesystem::path checkpoint_file = options.out_dir / kCheckpointFile;
+  RunLog log;
+  int first_round = 1;
+  if (options.resume && std::filesystem::exists(checkpoint_file)) {
+    first_round = load_checkpoint(world, log, options.scenario_text, checkpoint_file);
+  } else {
+    std::filesystem::remove(checkpoint_file);  // an earlier run's, if any: this one starts over
+  }
   write_atomically(options.out_dir / "scenario.resolved.json", options.scenario_text);
 
-  std::vector<client::RoundRecord> records;
-  const client::RecordSink sink = [&records, &options](const client::RoundRecord& r) {
-    records.push_back(r);
+  const client::RecordSink sink = [&log, &options](const client::RoundRecord& r) {
+    log.records.push_back(r);
     if (options.observe_record) options.observe_record(r);
   };
   for (size_t c = 0; c < world.client_setups.size(); ++c) {
@@ -132,21 +141,21 @@ RunResult run_world(World& world, const RunOptions& options) {
                      [&world, c]() { return server::run_session(world.session_setups[c]); });
   }
 
-  std::vector<MetricsRow> rows;
-  std::vector<double> wall_seconds;
   ProgressBar bar("rounds", scenario.training.rounds);
+  if (options.progress && first_round > 1) bar.update(first_round - 1, "resumed from " + checkpoint_file.string());
   const auto wall_start = std::chrono::steady_clock::now();
   auto wall_last = wall_start;
-  client::TrafficCounters traffic_before;
-  double energy_before = 0.0;
-  double last_accuracy = 0.0;
+  const auto wall_total = [&] {
+    return log.wall_before_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
   RunResult result;
+  if (first_round > 1) result.resumed_at = first_round;
 
   auto write_metrics = [&] {
     std::ostringstream csv;
     csv << "round,virtual_time_s,test_accuracy,test_loss,train_loss,bytes_up,bytes_down,bytes_activations,"
            "bytes_gradients,bytes_weights,energy_j,clients_ok,clients_failed\n";
-    for (const MetricsRow& r : rows) {
+    for (const MetricsRow& r : log.rows) {
       const server::RoundSummary& s = r.summary;
       csv << s.round << ',' << seconds_text(s.end.time_since_epoch()) << ','
           << (s.evaluated ? fixed(s.test_accuracy, 6) : "") << ',' << (s.evaluated ? fixed(s.test_loss, 6) : "") << ','
@@ -157,7 +166,7 @@ RunResult run_world(World& world, const RunOptions& options) {
     write_atomically(options.out_dir / "metrics.csv", csv.str());
     std::ostringstream wall;
     wall << "round,wall_s\n";
-    for (size_t i = 0; i < wall_seconds.size(); ++i) wall << i + 1 << ',' << fixed(wall_seconds[i], 3) << '\n';
+    for (size_t i = 0; i < log.wall_seconds.size(); ++i) wall << i + 1 << ',' << fixed(log.wall_seconds[i], 3) << '\n';
     write_atomically(options.out_dir / "wall.csv", wall.str());
   };
 
@@ -171,6 +180,26 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.strategy = world.strategy.get();
   coordinator.profiles = &world.profiles;
   coordinator.rounds = scenario.training.rounds;
+  coordinator.first_round = first_round;
+  coordinator.has_own_model = &log.has_own_model;
+  // A checkpoint is due every `checkpoint_every` rounds, and on SIGINT/SIGTERM;
+  // a boundary that is not at rest (a client still busy, a message in
+  // flight) passes it on to the next one.
+  bool checkpoint_due = false;
+  coordinator.at_boundary = [&](int next_round) {
+    if (options.checkpoint_every > 0 && (next_round - 1) % options.checkpoint_every == 0) checkpoint_due = true;
+    const int signal_number = stop_requested();
+    const bool stop = signal_number != 0 || (options.stop_after_round > 0 && next_round > options.stop_after_round);
+    if (!checkpoint_due && !stop) return;
+    if (!world.sim->at_rest()) return;
+    const double wall_before = log.wall_before_s;
+    log.wall_before_s = wall_total();
+    save_checkpoint(world, log, next_round, options.scenario_text, checkpoint_file);
+    log.wall_before_s = wall_before;
+    checkpoint_due = false;
+    ++result.checkpoints;
+    if (stop) throw Interrupted(signal_number, next_round - 1);
+  };
   coordinator.device = world.server_device;
   coordinator.outage_round = [&scenario](int round) {
     for (const ServerOutage& o : scenario.faults.server_outages) {
@@ -199,32 +228,33 @@ RunResult run_world(World& world, const RunOptions& options) {
   coordinator.on_round = [&](const server::RoundSummary& summary) {
     if (options.observe_round) options.observe_round(summary);
     MetricsRow row{summary, {}, 0.0};
-    row.traffic = {world.traffic.up - traffic_before.up, world.traffic.down - traffic_before.down,
-                   world.traffic.activations - traffic_before.activations,
-                   world.traffic.gradients - traffic_before.gradients, world.traffic.weights - traffic_before.weights};
-    traffic_before = world.traffic;
+    const client::TrafficCounters& before = log.traffic_before;
+    row.traffic = {world.traffic.up - before.up, world.traffic.down - before.down,
+                   world.traffic.activations - before.activations, world.traffic.gradients - before.gradients,
+                   world.traffic.weights - before.weights};
+    log.traffic_before = world.traffic;
     const double energy = total_energy(world);
-    row.energy_j = energy - energy_before;
-    energy_before = energy;
-    rows.push_back(row);
+    row.energy_j = energy - log.energy_before;
+    log.energy_before = energy;
+    log.rows.push_back(row);
     const auto now = std::chrono::steady_clock::now();
-    wall_seconds.push_back(std::chrono::duration<double>(now - wall_last).count());
+    log.wall_seconds.push_back(std::chrono::duration<double>(now - wall_last).count());
     wall_last = now;
     if (summary.evaluated) {
-      last_accuracy = summary.test_accuracy;
-      result.best_accuracy = std::max(result.best_accuracy, summary.test_accuracy);
+      log.last_accuracy = summary.test_accuracy;
+      log.best_accuracy = std::max(log.best_accuracy, summary.test_accuracy);
     }
     write_metrics();
     if (options.progress) {
-      bar.update(summary.round, "acc " + fixed(last_accuracy, 4) + "  virtual " +
+      bar.update(summary.round, "acc " + fixed(log.last_accuracy, 4) + "  virtual " +
                                     fixed(static_cast<double>(summary.end.time_since_epoch().count()) * 1e-9, 1) + " s");
     }
   };
   world.sim->spawn({"coordinator", core::EntityId{0}, false, false},
                    [&world, &coordinator]() { return server::run_coordinator(*world.sim, coordinator); });
   const core::RunReport report = world.sim->run();
-  if (options.progress) bar.finish("acc " + fixed(last_accuracy, 4));
-  if (report.deadlock && rows.size() < static_cast<size_t>(scenario.training.rounds)) {
+  if (options.progress) bar.finish("acc " + fixed(log.last_accuracy, 4));
+  if (report.deadlock && log.rows.size() < static_cast<size_t>(scenario.training.rounds)) {
     throw std::runtime_error("simulation deadlocked: " + report.deadlock->to_string());
   }
 
@@ -233,7 +263,7 @@ RunResult run_world(World& world, const RunOptions& options) {
   // came late); a selected client with no record crashed or never heard of the round.
   std::vector<std::pair<std::pair<int, int>, const client::RoundRecord*>> rows_by_key;
   std::set<std::pair<int, int>> recorded;
-  for (const client::RoundRecord& r : records) {
+  for (const client::RoundRecord& r : log.records) {
     rows_by_key.push_back({{r.round, r.client}, &r});
     recorded.insert({r.round, r.client});
   }
@@ -263,21 +293,22 @@ RunResult run_world(World& world, const RunOptions& options) {
   }
   write_atomically(options.out_dir / "clients.csv", csv.str());
 
-  result.final_accuracy = last_accuracy;
+  result.final_accuracy = log.last_accuracy;
+  result.best_accuracy = log.best_accuracy;
   result.virtual_seconds = static_cast<double>(report.end.time_since_epoch().count()) * 1e-9;
   nlohmann::json summary{{"scenario", scenario.name},
                          {"algorithm", scenario.algorithm.name},
                          {"clients_excluded", world.excluded_clients},
-                         {"scenario_hash", std::to_string(fnv1a(options.scenario_text))},
-                         {"rounds", rows.size()},
+                         {"scenario_hash", std::to_string(scenario_hash(options.scenario_text))},
+                         {"rounds", log.rows.size()},
                          {"final_accuracy", result.final_accuracy},
                          {"best_accuracy", result.best_accuracy},
                          {"virtual_time_s", result.virtual_seconds},
-                         {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count()},
-                         {"versions", {{"sflsim", "0.1.0"}, {"libtorch", TORCH_VERSION}, {"boost", BOOST_LIB_VERSION}}}};
+                         {"wall_time_s", wall_total()},
+                         {"versions", {{"sflsim", sflsim_version()}, {"libtorch", TORCH_VERSION}, {"boost", BOOST_LIB_VERSION}}}};
   int64_t up = 0, down = 0, activations = 0, gradients = 0, weights = 0;
   double energy = 0.0;
-  for (const MetricsRow& r : rows) {
+  for (const MetricsRow& r : log.rows) {
     up += r.traffic.up;
     down += r.traffic.down;
     activations += r.traffic.activations;
@@ -291,7 +322,7 @@ RunResult run_world(World& world, const RunOptions& options) {
     summary["target_accuracy"] = scenario.training.target_accuracy;
     summary["rounds_to_target"] = nullptr;
     summary["virtual_time_to_target_s"] = nullptr;
-    const TargetRounds reached = target_rounds(rows, scenario.training.target_accuracy);
+    const TargetRounds reached = target_rounds(log.rows, scenario.training.target_accuracy);
     if (reached.first) {
       summary["rounds_to_target"] = reached.first->round;
       summary["virtual_time_to_target_s"] = static_cast<double>(reached.first->end.time_since_epoch().count()) * 1e-9;
@@ -305,6 +336,7 @@ RunResult run_world(World& world, const RunOptions& options) {
     }
   }
   write_atomically(options.out_dir / "summary.json", summary.dump(2) + "\n");
+  std::filesystem::remove(checkpoint_file);  // the outputs are complete: nothing left to resume
   return result;
 }
 

@@ -7,6 +7,9 @@
 //   summary.json             final/best accuracy, rounds and time to target (first crossing and
 //                            sustained: from then on never below), totals, scenario hash, versions
 //   scenario.resolved.json   the scenario with every default filled in
+//   checkpoint.bin           while the run is unfinished: the state to resume from (checkpoint.hpp)
+// SIGINT/SIGTERM stop the run at its next round boundary at rest, after a
+// checkpoint: run_world then throws Interrupted.
 #include "simulator/scenario.hpp"
 
 #include <filesystem>
@@ -27,6 +30,13 @@ struct RunOptions {
   std::string scenario_text;  // the resolved scenario, hashed into summary.json
   bool progress = true;
   int threads = 1;  // see World
+  // Write DIR/checkpoint.bin every N rounds (at the first boundary at rest
+  // from then on; see checkpoint.hpp); 0 = only when stopped by a signal.
+  int checkpoint_every = 0;
+  // Continue from out_dir/checkpoint.bin when there is one (else start at round 1).
+  bool resume = false;
+  // Stop as a signal would, at the first boundary at rest after this round (tests).
+  int stop_after_round = 0;
   // Observers (tests): each client record as it is made, each round as it is reported.
   std::function<void(const client::RoundRecord&)> observe_record;
   std::function<void(const server::RoundSummary&)> observe_round;
@@ -36,6 +46,8 @@ struct RunResult {
   double final_accuracy = 0.0;
   double best_accuracy = 0.0;
   double virtual_seconds = 0.0;
+  int resumed_at = 0;   // the round a checkpoint was resumed at (0: none)
+  int checkpoints = 0;  // written by this run
 };
 
 struct World;
@@ -43,6 +55,10 @@ struct World;
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 // The same on a world built by the caller (tests inspect it afterwards).
 RunResult run_world(World& world, const RunOptions& options);
+
+// Whether `dir` holds a finished run of this resolved scenario (summary.json,
+// no checkpoint left); throws std::invalid_argument if it is another scenario's.
+bool finished_run(const std::filesystem::path& dir, const std::string& scenario_text);
 
 // Writes `contents` to `path` through a temporary file and a rename, so a
 // reader never sees a half-written file and an interrupted run leaves the old one.

@@ -1,6 +1,7 @@
 #include "simulator/sweep.hpp"
 
 #include "simulator/json_reader.hpp"
+#include "simulator/checkpoint.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
 
@@ -191,17 +192,22 @@ SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOption
     const SweepCell& cell = cells[i];
     const std::filesystem::path dir = options.out_dir / cell.directory;
     const std::string resolved = resolved_json(scenarios[i]);
-    const bool finished = std::filesystem::exists(dir / "summary.json") &&
-                          read_text(dir / "scenario.resolved.json") == resolved;
+    const bool same_scenario = std::filesystem::exists(dir / "scenario.resolved.json") &&
+                               read_text(dir / "scenario.resolved.json") == resolved;
+    const bool finished = same_scenario && std::filesystem::exists(dir / "summary.json");
+    const bool resuming = !finished && same_scenario && std::filesystem::exists(dir / kCheckpointFile);
     std::printf("[%zu/%zu] %s: %s\n", i + 1, cells.size(), cell.label.c_str(),
-                finished ? "finished earlier, skipped" : "running");
+                finished ? "finished earlier, skipped" : resuming ? "resuming from its checkpoint" : "running");
     std::fflush(stdout);
     if (finished) {
       ++result.skipped;
     } else {
       std::filesystem::remove(dir / "summary.json");  // a changed cell is not finished until it is
+      if (!same_scenario) std::filesystem::remove(dir / kCheckpointFile);  // nor resumed from another scenario's state
       std::filesystem::create_directories(dir);
       RunOptions run;
+      run.checkpoint_every = options.checkpoint_every;
+      run.resume = resuming;
       run.out_dir = dir;
       run.scenario_text = resolved;
       run.progress = options.progress;

@@ -12,7 +12,9 @@
 // wall-clock figures, so an interrupted and resumed sweep writes the same
 // bytes as an uninterrupted one). A cell whose summary.json exists and whose
 // scenario.resolved.json equals the cell's scenario is skipped on a rerun;
-// any other cell (never started, interrupted, or changed) runs from scratch.
+// a cell interrupted after a checkpoint (checkpoint.bin beside the same
+// scenario.resolved.json) resumes from it; any other cell (never started, or
+// changed) runs from scratch.
 // Every cell's scenario is checked before the first runs: a bad sweep file or
 // cell is a ScenarioError naming the file, the JSON path and the cell.
 #include "simulator/scenario.hpp"
@@ -27,6 +29,7 @@ struct SweepOptions {
   std::filesystem::path out_dir = "sweep";
   int threads = 1;
   bool progress = true;
+  int checkpoint_every = 0;  // each cell's (RunOptions); an unfinished cell resumes from its checkpoint
 };
 
 struct SweepCell {

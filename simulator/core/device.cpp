@@ -101,6 +101,10 @@ void Device::finish(std::uint32_t index, error_code ec) {
   start_next();
 }
 
+bool Device::at_rest() const {
+  return std::none_of(jobs_.begin(), jobs_.end(), [](const Job& job) { return job.active; });
+}
+
 void Device::describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const {
   for (const Job& job : jobs_) {
     if (!job.active) continue;

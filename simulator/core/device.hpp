@@ -56,6 +56,9 @@ class Device final : public SimObject {
   std::size_t queued_jobs() const { return queue_.size(); }
 
   void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const override;
+  bool at_rest() const override;  // no job queued or running
+  void save_state(StateWriter& out) const override { meter_.save_state(out); }
+  void load_state(StateReader& in) override { meter_.load_state(in); }
 
  private:
   struct Job {

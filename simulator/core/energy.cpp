@@ -1,5 +1,7 @@
 #include "simulator/core/energy.hpp"
 
+#include "simulator/core/state_codec.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -81,6 +83,49 @@ EnergyReading EnergyMeter::read(SimTime now) const {
   }
   reading.picojoules += static_cast<Int128>(power_.idle_mw) * std::max<std::int64_t>(0, t - created_);
   return reading;
+}
+
+void EnergyMeter::save_state(StateWriter& out) const {
+  out.i64(created_);
+  out.u64(static_cast<std::uint64_t>(settled_.picojoules));
+  out.u64(static_cast<std::uint64_t>(settled_.picojoules >> 64));
+  for (const SimDuration& busy : settled_.busy) out.i64(busy.count());
+  out.u64(intervals_.size());
+  for (std::size_t i = 0; i < intervals_.size(); ++i) {
+    out.u8(static_cast<std::uint8_t>(intervals_[i].activity));
+    out.i64(intervals_[i].start);
+    out.i64(intervals_[i].end);
+    out.boolean(live_[i]);
+  }
+  out.u64(free_.size());
+  for (IntervalId id : free_) out.u32(id);
+}
+
+void EnergyMeter::load_state(StateReader& in) {
+  if (in.i64() != created_) in.fail("an energy meter was created at another time");
+  const std::uint64_t low = in.u64();
+  const std::uint64_t high = in.u64();
+  settled_.picojoules = static_cast<Int128>(static_cast<std::int64_t>(high)) * (Int128{1} << 64) + static_cast<Int128>(low);
+  for (SimDuration& busy : settled_.busy) busy = SimDuration{in.i64()};
+  const std::size_t intervals = in.count(18);
+  intervals_.clear();
+  live_.clear();
+  for (std::size_t i = 0; i < intervals; ++i) {
+    const std::uint8_t activity = in.u8();
+    if (activity >= kActivityCount) in.fail("an energy interval's activity is " + std::to_string(activity));
+    const std::int64_t start = in.i64();
+    const std::int64_t end = in.i64();
+    if (end < start) in.fail("an energy interval ends before it starts");
+    intervals_.push_back(Interval{static_cast<Activity>(activity), start, end});
+    live_.push_back(in.boolean());
+  }
+  const std::size_t free = in.count(4);
+  free_.clear();
+  for (std::size_t k = 0; k < free; ++k) {
+    const IntervalId id = in.u32();
+    if (id >= intervals_.size() || live_[id]) in.fail("an energy meter's free list names a live or missing interval");
+    free_.push_back(id);
+  }
 }
 
 }  // namespace sflsim::core

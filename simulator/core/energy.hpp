@@ -18,6 +18,9 @@
 
 namespace sflsim::core {
 
+class StateWriter;
+class StateReader;
+
 enum class Activity : std::uint8_t { compute = 0, transmit = 1, receive = 2 };
 inline constexpr std::size_t kActivityCount = 3;
 
@@ -59,6 +62,10 @@ class EnergyMeter {
 
   // Energy drawn during [created, now]; intervals are clipped at now.
   EnergyReading read(SimTime now) const;
+
+  // The meter's whole state (checkpoints; see SimObject::save_state).
+  void save_state(StateWriter& out) const;
+  void load_state(StateReader& in);
 
  private:
   struct Interval {

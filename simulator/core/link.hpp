@@ -106,6 +106,10 @@ class Link final : public LinkCore {
     }
   }
 
+  bool at_rest() const override {
+    return LinkCore::at_rest() && mailbox_.empty() && free_payloads_.size() == payloads_.size();
+  }
+
   // The receiving entity crashed: what it had not read yet is lost.
   void on_crash(EntityId entity) override {
     if (entity == options().to) mailbox_.clear();

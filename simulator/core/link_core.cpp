@@ -1,5 +1,7 @@
 #include "simulator/core/link_core.hpp"
 
+#include "simulator/core/state_codec.hpp"
+
 #include "simulator/core/shared_bandwidth.hpp"
 
 #include <algorithm>
@@ -198,6 +200,31 @@ void LinkCore::on_arrival(void* self, std::uint64_t arg) {
 void LinkCore::describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const {
   for (const Transfer& t : transfers_) {
     if (t.active && t.waiting) out.emplace_back(t.actor, "send on link '" + options_.name + "'");
+  }
+}
+
+bool LinkCore::at_rest() const {
+  return queue_.empty() && !transmitting_ &&
+         std::none_of(transfers_.begin(), transfers_.end(), [](const Transfer& t) { return t.active; });
+}
+
+void LinkCore::save_state(StateWriter& out) const {
+  for (const RngStream* rng : {&drop_rng_, &jitter_rng_}) {
+    for (std::uint64_t word : rng->state()) out.u64(word);
+  }
+  for (std::int64_t count : {stats_.messages_sent, stats_.bytes_sent, stats_.delivered, stats_.dropped, stats_.failed}) {
+    out.i64(count);
+  }
+}
+
+void LinkCore::load_state(StateReader& in) {
+  for (RngStream* rng : {&drop_rng_, &jitter_rng_}) {
+    std::array<std::uint64_t, 4> state{};
+    for (std::uint64_t& word : state) word = in.u64();
+    rng->set_state(state);
+  }
+  for (std::int64_t* count : {&stats_.messages_sent, &stats_.bytes_sent, &stats_.delivered, &stats_.dropped, &stats_.failed}) {
+    *count = in.i64();
   }
 }
 

@@ -68,6 +68,10 @@ class LinkCore : public SimObject {
   const LinkStats& stats() const { return stats_; }
 
   void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const override;
+  // At rest: no transfer queued or in flight. The state: its RNG streams and stats.
+  bool at_rest() const override;
+  void save_state(StateWriter& out) const override;
+  void load_state(StateReader& in) override;
 
  protected:
   // Queues a transfer of payload slot `payload` (owned by the derived class).

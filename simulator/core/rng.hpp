@@ -10,6 +10,7 @@
 // between standard libraries.
 #include "simulator/core/ids.hpp"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -62,6 +63,12 @@ class RngStream {
   // True with probability p. Always consumes exactly one draw, so the
   // positions of later draws do not depend on p.
   bool bernoulli(double p);
+
+  // The generator's whole state (checkpoints).
+  std::array<std::uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::array<std::uint64_t, 4>& state) {
+    for (int i = 0; i < 4; ++i) s_[i] = state[static_cast<std::size_t>(i)];
+  }
 
  private:
   std::uint64_t s_[4];

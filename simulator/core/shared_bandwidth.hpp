@@ -25,6 +25,7 @@ class SharedBandwidth final : public SimObject {
  public:
   SharedBandwidth(Simulation& sim, std::string name, BandwidthSchedule capacity);
   ~SharedBandwidth() override;
+  bool at_rest() const override { return order_.empty(); }  // no flow; nothing else outlives one
 
   const std::string& name() const { return name_; }
 

@@ -1,5 +1,7 @@
 #include "simulator/core/simulation.hpp"
 
+#include "simulator/core/state_codec.hpp"
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/system/system_error.hpp>
@@ -77,6 +79,10 @@ ActorId Simulation::spawn(SpawnOptions options, ActorBody body) {
   record->options = std::move(options);
   record->body = std::move(body);
   actors_.push_back(std::move(record));
+  if (std::find(down_.begin(), down_.end(), actors_.back()->options.entity) != down_.end()) {
+    actors_.back()->crashed = true;  // its entity is down (a restored checkpoint): it starts at the rejoin
+    return id;
+  }
   start_actor(id);
   return id;
 }
@@ -251,7 +257,7 @@ void Simulation::add_outage(const OutageWindow& outage) {
                                    std::pair{outage.window.end, TraceKind::fault_cleared}}) {
     if (when == kNever) continue;
     fault_events_.push_back(TraceEvent{when, outage.entity, kind});
-    schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1});
+    fault_timers_.push_back(schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1}));
   }
 }
 
@@ -262,7 +268,7 @@ void Simulation::set_fault_plan(const FaultPlan& plan) {
   auto schedule = [this](SimTime when, EntityId entity, TraceKind kind) {
     if (when == kNever) return;
     fault_events_.push_back(TraceEvent{when, entity, kind});
-    schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1});
+    fault_timers_.push_back(schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1}));
   };
   for (const auto& down : plan.link_down) {
     const EntityId link{hash_name(down.link)};
@@ -277,17 +283,20 @@ void Simulation::set_fault_plan(const FaultPlan& plan) {
     schedule(c.at, c.entity, TraceKind::crash);
     if (c.rejoin_after) schedule(c.at + *c.rejoin_after, c.entity, TraceKind::rejoin);
   }
+  plan_edges_ = fault_events_.size();
 }
 
 void Simulation::fire_fault_event(void* self, std::uint64_t arg) {
   auto& sim = *static_cast<Simulation*>(self);
   const TraceEvent event = sim.fault_events_[arg];
+  sim.fired_edges_.push_back(static_cast<std::uint32_t>(arg));
   sim.emit(event);
   if (event.kind == TraceKind::crash) sim.crash(event.entity);
   if (event.kind == TraceKind::rejoin) sim.rejoin(event.entity);
 }
 
 void Simulation::crash(EntityId entity) {
+  if (std::find(down_.begin(), down_.end(), entity) == down_.end()) down_.push_back(entity);
   for (std::uint32_t i = 0; i < actors_.size(); ++i) {
     ActorRecord& record = *actors_[i];
     if (record.options.entity == entity && record.running) {
@@ -301,6 +310,7 @@ void Simulation::crash(EntityId entity) {
 }
 
 void Simulation::rejoin(EntityId entity) {
+  down_.erase(std::remove(down_.begin(), down_.end(), entity), down_.end());
   for (std::uint32_t i = 0; i < actors_.size(); ++i) {
     ActorRecord& record = *actors_[i];
     if (record.options.entity == entity && record.crashed) {
@@ -315,6 +325,82 @@ void Simulation::register_meter(EntityId entity, EnergyMeter* meter) { meters_[e
 EnergyMeter* Simulation::meter_of(EntityId entity) const {
   const auto it = meters_.find(entity);
   return it == meters_.end() ? nullptr : it->second;
+}
+
+bool Simulation::at_rest() const {
+  std::size_t pending_edges = 0;
+  for (const TimerHandle& edge : fault_timers_) pending_edges += timers_.pending(edge) ? 1 : 0;
+  if (timers_.size() != pending_edges) return false;
+  std::vector<std::pair<ActorId, std::string>> waiting;
+  for (const SimObject* object : objects_) {
+    if (!object->at_rest()) return false;
+    object->describe_waiters(waiting);
+  }
+  for (std::uint32_t i = 0; i < actors_.size(); ++i) {
+    if (!actors_[i]->running || ActorId{i} == current_actor_) continue;
+    const bool waits = std::any_of(waiting.begin(), waiting.end(), [i](const auto& w) { return w.first == ActorId{i}; });
+    if (!waits) return false;  // ready to run, or waiting on something no object holds
+  }
+  return true;
+}
+
+void Simulation::save_state(StateWriter& out) const {
+  out.i64(now_.time_since_epoch().count());
+  out.u64(events_);
+  std::vector<std::uint32_t> fired;  // edges of add_outage lie in the past of a boundary: not restored
+  for (std::uint32_t edge : fired_edges_) {
+    if (edge < plan_edges_) fired.push_back(edge);
+  }
+  out.u64(fired.size());
+  for (std::uint32_t edge : fired) out.u32(edge);
+  out.u64(objects_.size());
+  for (const SimObject* object : objects_) {
+    StateWriter blob;
+    object->save_state(blob);
+    out.string(blob.bytes());
+  }
+}
+
+void Simulation::load_state(StateReader& in) {
+  if (!actors_.empty() || now_ != SimTime{}) throw std::logic_error("Simulation::load_state: the simulation has already run");
+  const std::int64_t now = in.i64_in(0, kNever.time_since_epoch().count() - 1, "the clock");
+  const std::uint64_t events = in.u64();
+  const std::size_t fired = in.count(4);
+  std::vector<bool> seen(plan_edges_, false);
+  for (std::size_t k = 0; k < fired; ++k) {
+    const std::size_t at = in.offset();
+    const std::uint32_t edge = in.u32();
+    if (edge >= plan_edges_ || seen[edge]) {
+      throw StateError("fault edge " + std::to_string(edge) + " is not an unfired edge of this scenario's fault plan (" +
+                           std::to_string(plan_edges_) + " edges)",
+                       at);
+    }
+    if (fault_events_[edge].time.time_since_epoch().count() > now) {
+      throw StateError("fault edge " + std::to_string(edge) + " fired after the saved clock", at);
+    }
+    seen[edge] = true;
+    timers_.cancel(fault_timers_[edge]);
+    fired_edges_.push_back(edge);
+    const TraceEvent& event = fault_events_[edge];
+    if (event.kind == TraceKind::crash && std::find(down_.begin(), down_.end(), event.entity) == down_.end()) {
+      down_.push_back(event.entity);
+    }
+    if (event.kind == TraceKind::rejoin) down_.erase(std::remove(down_.begin(), down_.end(), event.entity), down_.end());
+  }
+  const std::size_t objects = in.count(8);
+  if (objects != objects_.size()) {
+    in.fail("the checkpoint has " + std::to_string(objects) + " simulation objects, this scenario builds " +
+            std::to_string(objects_.size()));
+  }
+  for (SimObject* object : objects_) {
+    const std::size_t base = in.offset() + 8;
+    const std::string blob = in.string();
+    StateReader part(blob, base);
+    object->load_state(part);
+    part.expect_done("an object's state");
+  }
+  now_ = SimTime{SimDuration{now}};
+  events_ = events;
 }
 
 }  // namespace sflsim::core

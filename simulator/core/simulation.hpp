@@ -50,6 +50,8 @@ namespace asio = boost::asio;
 
 class Simulation;
 class EnergyMeter;
+class StateWriter;
+class StateReader;
 
 // A type-erased completion handler for operations that only report success
 // or failure. Ops keep these, never raw coroutine handles, so cancellation,
@@ -117,6 +119,14 @@ class SimObject {
   virtual void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const;
   // The entity crashed: drop whatever it held (queued messages, ...).
   virtual void on_crash(EntityId entity);
+
+  // Checkpoints. At rest: nothing in flight or queued here (no transfer, no
+  // job, no undelivered message), so the object's whole state is what
+  // save_state writes; load_state reads it back into an object built the
+  // same way (throws StateError on bad input).
+  virtual bool at_rest() const { return true; }
+  virtual void save_state(StateWriter& /*out*/) const {}
+  virtual void load_state(StateReader& /*in*/) {}
 
  private:
   Simulation& sim_;
@@ -211,6 +221,21 @@ class Simulation {
   const FaultIndex& faults() const { return faults_; }
   std::uint64_t fault_plan_version() const { return fault_version_; }
 
+  // ---- Checkpoints ---------------------------------------------------------
+  // Whether the whole simulation could be saved now, by the running actor:
+  // every other live actor waits in an object (nothing is ready to run),
+  // every object is at rest, and the only pending timers are fault-plan edges.
+  bool at_rest() const;
+  // Saves the clock, the fault-plan edges fired so far and every object's
+  // state (objects in creation order). Call only when at_rest().
+  void save_state(StateWriter& out) const;
+  // Restores what save_state wrote into a simulation built the same way
+  // (same objects, same fault plan), before any actor is spawned: the clock
+  // jumps there, fired crashes leave their entities down (actors spawned for
+  // them start at their rejoin), and each object reads its state.
+  // Errors: StateError naming the byte offset.
+  void load_state(StateReader& in);
+
   // The stream keyed by (this simulation's seed, entity, purpose).
   RngStream rng(EntityId entity, std::string_view purpose) const { return {seed_, entity, purpose}; }
 
@@ -270,6 +295,10 @@ class Simulation {
   FaultIndex faults_;
   std::uint64_t fault_version_ = 0;
   std::vector<TraceEvent> fault_events_;  // scheduled edges of the fault plan
+  std::vector<TimerHandle> fault_timers_;  // by edge
+  std::size_t plan_edges_ = 0;              // edges of set_fault_plan (the rest: add_outage)
+  std::vector<std::uint32_t> fired_edges_;  // in firing order
+  std::vector<EntityId> down_;              // crashed entities not yet rejoined
   Trace trace_;
   std::unordered_map<EntityId, EnergyMeter*> meters_;
   std::vector<SimObject*> objects_;
