@@ -192,9 +192,8 @@ int run(int argc, char** argv) {
     const sflsim::cli::RunResult result = sflsim::cli::run_scenario(scenario, run_options);
     std::printf("final test accuracy %.4f (best %.4f) after %.1f s of virtual time; results in %s/\n",
                 result.final_accuracy, result.best_accuracy, result.virtual_seconds, out_dir.c_str());
-    if (result.resumed_at > 0 || result.checkpoints > 0) {
-      std::printf("resumed at round %d; %d checkpoints written\n", result.resumed_at, result.checkpoints);
-    }
+    if (result.resumed_at > 0) std::printf("(resumed at round %d)\n", result.resumed_at);
+    if (result.checkpoints > 0) std::printf("(%d checkpoints written)\n", result.checkpoints);
   } catch (const sflsim::cli::ScenarioError& e) {
     // Checks made while building the world know the JSON path but not the file.
     const std::string message = e.what();
