@@ -5,12 +5,14 @@
 // takes them. Wire sizes are declared by the sender (weight_bytes,
 // model_bytes and plan_bytes below), never derived from the in-memory tensors.
 #include "server/optimizer_options.hpp"
+#include "simulator/core/state_codec.hpp"
 #include "simulator/core/work_pool.hpp"
 #include "supernet/subnet.hpp"
 
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <variant>
 #include <vector>
@@ -74,6 +76,18 @@ struct RoundNotice {
   int64_t plan_due_ns = 0;  // a plan not here by then is not coming in time (half the round's period in)
   int64_t deadline_ns = 0;  // the server stops waiting for the round's uploads
 };
+
+// Saved by checkpoints while unread (a crashed client's notices).
+inline void save_message(core::StateWriter& out, const RoundNotice& n) {
+  out.i64(n.round);
+  out.i64(n.plan_due_ns);
+  out.i64(n.deadline_ns);
+}
+inline void load_message(core::StateReader& in, RoundNotice& n) {
+  n.round = static_cast<int>(in.i64_in(0, std::numeric_limits<int>::max(), "a notice's round"));
+  n.plan_due_ns = in.i64();
+  n.deadline_ns = in.i64();
+}
 
 inline int64_t plan_bytes(const RoundPlan& plan) {
   return model_bytes(plan.prefix, plan.heads) + model_bytes(plan.own_body, plan.own_heads);

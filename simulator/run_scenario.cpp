@@ -191,7 +191,10 @@ RunResult run_world(World& world, const RunOptions& options) {
     const int signal_number = stop_requested();
     const bool stop = signal_number != 0 || (options.stop_after_round > 0 && next_round > options.stop_after_round);
     if (!checkpoint_due && !stop) return;
-    if (!world.sim->at_rest()) return;
+    if (const std::string busy = world.sim->busy_reason(); !busy.empty()) {
+      if (std::getenv("SFLSIM_DEBUG_CHECKPOINT")) std::fprintf(stderr, "\nround %d: not at rest: %s\n", next_round, busy.c_str());
+      return;
+    }
     const double wall_before = log.wall_before_s;
     log.wall_before_s = wall_total();
     save_checkpoint(world, log, next_round, options.scenario_text, checkpoint_file);

@@ -57,6 +57,7 @@ class Device final : public SimObject {
 
   void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const override;
   bool at_rest() const override;  // no job queued or running
+  std::string describe() const override { return "device '" + spec_.name + "'"; }
   void save_state(StateWriter& out) const override { meter_.save_state(out); }
   void load_state(StateReader& in) override { meter_.load_state(in); }
 

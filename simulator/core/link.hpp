@@ -27,6 +27,7 @@
 // await it by name:
 //   auto sending = uplink.send(Activations{...}, bytes);  co_await std::move(sending);
 #include "simulator/core/link_core.hpp"
+#include "simulator/core/state_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 
@@ -37,6 +38,15 @@
 #include <vector>
 
 namespace sflsim::core {
+
+// A message type that checkpoints can save while it waits unread in a
+// mailbox: it provides save_message(StateWriter&, const M&) and
+// load_message(StateReader&, M&), found by argument-dependent lookup.
+template <typename M>
+concept SavableMessage = requires(const M& m, M& out, StateWriter& w, StateReader& r) {
+  save_message(w, m);
+  load_message(r, out);
+};
 
 // A message must be movable, and default-constructible so that a failed
 // receive can complete with (error, Message{}).
@@ -106,8 +116,31 @@ class Link final : public LinkCore {
     }
   }
 
+  std::string describe() const override {
+    return LinkCore::describe() + " (" + std::to_string(mailbox_.size()) + " unread)";
+  }
+  // At rest with unread messages only if they can be saved.
   bool at_rest() const override {
-    return LinkCore::at_rest() && mailbox_.empty() && free_payloads_.size() == payloads_.size();
+    return LinkCore::at_rest() && (mailbox_.empty() || SavableMessage<Message>) &&
+           free_payloads_.size() == payloads_.size();
+  }
+  void save_state(StateWriter& out) const override {
+    LinkCore::save_state(out);
+    if constexpr (SavableMessage<Message>) {
+      out.u64(mailbox_.size());
+      for (const Message& m : mailbox_) save_message(out, m);
+    }
+  }
+  void load_state(StateReader& in) override {
+    LinkCore::load_state(in);
+    if constexpr (SavableMessage<Message>) {
+      const std::size_t unread = in.count(1);
+      for (std::size_t k = 0; k < unread; ++k) {
+        Message m{};
+        load_message(in, m);
+        mailbox_.push_back(std::move(m));
+      }
+    }
   }
 
   // The receiving entity crashed: what it had not read yet is lost.

@@ -70,6 +70,7 @@ class LinkCore : public SimObject {
   void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const override;
   // At rest: no transfer queued or in flight. The state: its RNG streams and stats.
   bool at_rest() const override;
+  std::string describe() const override { return "link '" + options_.name + "'"; }
   void save_state(StateWriter& out) const override;
   void load_state(StateReader& in) override;
 

@@ -26,6 +26,7 @@ class SharedBandwidth final : public SimObject {
   SharedBandwidth(Simulation& sim, std::string name, BandwidthSchedule capacity);
   ~SharedBandwidth() override;
   bool at_rest() const override { return order_.empty(); }  // no flow; nothing else outlives one
+  std::string describe() const override { return "bottleneck '" + name_ + "'"; }
 
   const std::string& name() const { return name_; }
 

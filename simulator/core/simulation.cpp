@@ -327,21 +327,21 @@ EnergyMeter* Simulation::meter_of(EntityId entity) const {
   return it == meters_.end() ? nullptr : it->second;
 }
 
-bool Simulation::at_rest() const {
+std::string Simulation::busy_reason() const {
   std::size_t pending_edges = 0;
   for (const TimerHandle& edge : fault_timers_) pending_edges += timers_.pending(edge) ? 1 : 0;
-  if (timers_.size() != pending_edges) return false;
+  if (timers_.size() != pending_edges) return std::to_string(timers_.size() - pending_edges) + " timers pending";
   std::vector<std::pair<ActorId, std::string>> waiting;
   for (const SimObject* object : objects_) {
-    if (!object->at_rest()) return false;
+    if (!object->at_rest()) return object->describe() + " is busy";
     object->describe_waiters(waiting);
   }
   for (std::uint32_t i = 0; i < actors_.size(); ++i) {
     if (!actors_[i]->running || ActorId{i} == current_actor_) continue;
     const bool waits = std::any_of(waiting.begin(), waiting.end(), [i](const auto& w) { return w.first == ActorId{i}; });
-    if (!waits) return false;  // ready to run, or waiting on something no object holds
+    if (!waits) return "actor '" + actors_[i]->options.name + "' is ready to run";
   }
-  return true;
+  return "";
 }
 
 void Simulation::save_state(StateWriter& out) const {

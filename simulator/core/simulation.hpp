@@ -125,6 +125,7 @@ class SimObject {
   // save_state writes; load_state reads it back into an object built the
   // same way (throws StateError on bad input).
   virtual bool at_rest() const { return true; }
+  virtual std::string describe() const { return "an object"; }  // for busy_reason()
   virtual void save_state(StateWriter& /*out*/) const {}
   virtual void load_state(StateReader& /*in*/) {}
 
@@ -225,7 +226,9 @@ class Simulation {
   // Whether the whole simulation could be saved now, by the running actor:
   // every other live actor waits in an object (nothing is ready to run),
   // every object is at rest, and the only pending timers are fault-plan edges.
-  bool at_rest() const;
+  bool at_rest() const { return busy_reason().empty(); }
+  // Why not (for logs): "" when at rest, else the first thing found in flight.
+  std::string busy_reason() const;
   // Saves the clock, the fault-plan edges fired so far and every object's
   // state (objects in creation order). Call only when at_rest().
   void save_state(StateWriter& out) const;
