@@ -8,8 +8,6 @@
 #include <ATen/ATen.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace sflsim::cli {
@@ -17,12 +15,6 @@ namespace sflsim::cli {
 using namespace checkpoint;
 
 namespace {
-
-uint64_t fnv1a(const std::string& text) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
-  return hash;
-}
 
 // ---- capture ---------------------------------------------------------------
 
@@ -248,24 +240,17 @@ struct Restorer {
   }
 };
 
-std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw CheckpointError(file.string() + ": cannot read the checkpoint");
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 std::string sflsim_version() { return "0.1.0"; }
 
-std::uint64_t scenario_hash(const std::string& resolved_scenario_text) { return fnv1a(resolved_scenario_text); }
+std::uint64_t scenario_hash(const std::string& resolved_scenario_text) { return core::fnv1a64(resolved_scenario_text); }
 
-void save_checkpoint(World& world, const RunLog& log, int next_round, const std::string& scenario_text,
+void save_checkpoint(World& world, const RunLog& log, double wall_seconds_so_far, const std::string& scenario_text,
                      const std::filesystem::path& file) {
   Checkpoint c;
   c.sflsim_version = sflsim_version();
   c.scenario_hash = scenario_hash(scenario_text);
-  c.next_round = next_round;
   core::StateWriter kernel;
   world.sim->save_state(kernel);
   c.kernel = kernel.take();
@@ -281,7 +266,7 @@ void save_checkpoint(World& world, const RunLog& log, int next_round, const std:
   c.energy_before = log.energy_before;
   c.last_accuracy = log.last_accuracy;
   c.best_accuracy = log.best_accuracy;
-  c.wall_before_s = log.wall_before_s;
+  c.wall_before_s = wall_seconds_so_far;
   for (const MetricsRow& row : log.rows) c.rows.push_back(row_data(row));
   for (const client::RoundRecord& r : log.records) c.records.push_back(record_data(r));
   c.wall_seconds = log.wall_seconds;
@@ -291,7 +276,8 @@ void save_checkpoint(World& world, const RunLog& log, int next_round, const std:
 int load_checkpoint(World& world, RunLog& log, const std::string& scenario_text, const std::filesystem::path& file) {
   Checkpoint c;
   try {
-    c = decode(read_file(file));
+    if (!std::filesystem::is_regular_file(file)) throw CheckpointError(file.string() + ": cannot read the checkpoint");
+    c = decode(read_text(file));
   } catch (const CheckpointError& e) {
     const std::string what = e.what();
     if (what.rfind(file.string(), 0) == 0) throw;
@@ -306,7 +292,7 @@ int load_checkpoint(World& world, RunLog& log, const std::string& scenario_text,
                           "resume with the scenario the run started with, or start a new --out directory");
   }
   const Restorer restore{file, *world.net};
-  if (c.next_round > world.scenario.training.rounds) restore.fail("it resumes at round " + std::to_string(c.next_round) + ", after the last");
+  if (c.next_round() > world.scenario.training.rounds) restore.fail("it resumes at round " + std::to_string(c.next_round()) + ", after the last");
   if (c.supernet.size() != world.net->tensors().size()) restore.fail("the supernet has another number of tensors");
   if (c.clients.size() != world.client_states.size()) restore.fail("it has " + std::to_string(c.clients.size()) + " clients");
   try {
@@ -336,7 +322,7 @@ int load_checkpoint(World& world, RunLog& log, const std::string& scenario_text,
     log.records.push_back(round_record(r));
   }
   log.wall_seconds = c.wall_seconds;
-  return c.next_round;
+  return c.next_round();
 }
 
 }  // namespace sflsim::cli

@@ -33,9 +33,10 @@ inline constexpr const char* kCheckpointFile = "checkpoint.bin";
 std::string sflsim_version();
 std::uint64_t scenario_hash(const std::string& resolved_scenario_text);
 
-// Waits for every client's last tasks, then writes `file` atomically.
-// Precondition: world.sim->at_rest() at the boundary before `next_round`.
-void save_checkpoint(World& world, const RunLog& log, int next_round, const std::string& scenario_text,
+// Waits for every client's last tasks, then writes `file` atomically (the
+// next round is the one after log.rows). `wall_seconds_so_far`: the run's
+// wall-clock time, earlier runs included. Precondition: world.sim->at_rest().
+void save_checkpoint(World& world, const RunLog& log, double wall_seconds_so_far, const std::string& scenario_text,
                      const std::filesystem::path& file);
 
 // Restores `file` into a freshly built world (nothing spawned yet) and `log`;

@@ -14,12 +14,6 @@ using core::StateWriter;
 constexpr std::string_view kMagic = "SFLSIMCK";
 constexpr std::int64_t kMaxInt = std::numeric_limits<std::int32_t>::max();
 
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ULL;
-  return hash;
-}
-
 std::int32_t small(StateReader& in, std::int64_t lo, const char* what) {
   return static_cast<std::int32_t>(in.i64_in(lo, kMaxInt, what));
 }
@@ -233,7 +227,6 @@ std::string encode(const Checkpoint& c) {
   StateWriter out;
   out.string(c.sflsim_version);
   out.u64(c.scenario_hash);
-  out.i64(c.next_round);
   out.string(c.kernel);
   out.u64(c.supernet.size());
   for (const TensorData& t : c.supernet) put(out, t);
@@ -258,7 +251,7 @@ std::string encode(const Checkpoint& c) {
   bytes += file.bytes();
   bytes += payload;
   StateWriter tail;
-  tail.u64(fnv1a(payload));
+  tail.u64(core::fnv1a64(payload));
   return bytes + tail.bytes();
 }
 
@@ -275,16 +268,15 @@ Checkpoint decode(std::string_view file, bool verify_checksum) {
                              kMagic.size());
     }
     const std::uint64_t length = head.u64();
-    const std::size_t start = kMagic.size() + 12;
-    if (file.size() < start || length != file.size() - start - std::min<std::size_t>(8, file.size() - start)) {
+    const std::size_t start = kMagic.size() + 12;  // head.u64() checked the file holds that much
+    if (file.size() - start < 8 || length != file.size() - start - 8) {
       throw core::StateError("truncated or padded: the header announces " + std::to_string(length) +
                                  " payload bytes and a checksum, the file has " + std::to_string(file.size()) + " bytes",
                              start - 8);
     }
-    if (file.size() - start < 8) throw core::StateError("truncated: no checksum", file.size());
     const std::string_view payload = file.substr(start, length);
     StateReader tail(file.substr(start + length), start + length);
-    if (verify_checksum && tail.u64() != fnv1a(payload)) {
+    if (verify_checksum && tail.u64() != core::fnv1a64(payload)) {
       throw core::StateError("checksum mismatch: the file is corrupt", start + length);
     }
 
@@ -292,7 +284,6 @@ Checkpoint decode(std::string_view file, bool verify_checksum) {
     Checkpoint c;
     c.sflsim_version = in.string();
     c.scenario_hash = in.u64();
-    c.next_round = small(in, 1, "the next round");
     c.kernel = in.string();
     c.supernet = get_list<TensorData>(in, 24, get_tensor);
     c.clients = get_list<ClientData>(in, 64, get_client);
@@ -304,10 +295,7 @@ Checkpoint decode(std::string_view file, bool verify_checksum) {
     c.records = get_list<RecordData>(in, 104, get_record);
     c.wall_seconds = in.f64s();
     in.expect_done("the checkpoint");
-    if (c.rows.size() + 1 != static_cast<std::size_t>(c.next_round)) {
-      in.fail("the checkpoint holds " + std::to_string(c.rows.size()) + " rounds but resumes at round " +
-              std::to_string(c.next_round));
-    }
+    if (c.rows.empty()) in.fail("the checkpoint holds no finished round");
     return c;
   } catch (const core::StateError& e) {
     throw CheckpointError(e.what());

@@ -94,7 +94,6 @@ struct RowData {  // one row of metrics.csv
 struct Checkpoint {
   std::string sflsim_version;
   std::uint64_t scenario_hash = 0;
-  std::int32_t next_round = 1;  // the first round still to run
   std::string kernel;           // core::Simulation::save_state
   std::vector<TensorData> supernet;
   std::vector<ClientData> clients;
@@ -104,6 +103,8 @@ struct Checkpoint {
   std::vector<RowData> rows;
   std::vector<RecordData> records;
   std::vector<double> wall_seconds;
+
+  int next_round() const { return static_cast<int>(rows.size()) + 1; }  // the first round still to run
 };
 
 std::string encode(const Checkpoint& checkpoint);

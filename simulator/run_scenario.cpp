@@ -76,11 +76,17 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
   }
 }
 
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 bool finished_run(const std::filesystem::path& dir, const std::string& scenario_text) {
   if (std::filesystem::exists(dir / kCheckpointFile) || !std::filesystem::exists(dir / "summary.json")) return false;
-  std::ifstream in(dir / "scenario.resolved.json", std::ios::binary);
-  const std::string saved((std::istreambuf_iterator<char>(in)), {});
-  if (saved != scenario_text) {
+  if (read_text(dir / "scenario.resolved.json") != scenario_text) {
     throw std::invalid_argument((dir / "summary.json").string() +
                                 ": a finished run of another scenario is here; use a new --out directory");
   }
@@ -195,10 +201,7 @@ RunResult run_world(World& world, const RunOptions& options) {
       if (std::getenv("SFLSIM_DEBUG_CHECKPOINT")) std::fprintf(stderr, "\nround %d: not at rest: %s\n", next_round, busy.c_str());
       return;
     }
-    const double wall_before = log.wall_before_s;
-    log.wall_before_s = wall_total();
-    save_checkpoint(world, log, next_round, options.scenario_text, checkpoint_file);
-    log.wall_before_s = wall_before;
+    save_checkpoint(world, log, wall_total(), options.scenario_text, checkpoint_file);
     checkpoint_due = false;
     ++result.checkpoints;
     if (stop) throw Interrupted(signal_number, next_round - 1);

@@ -60,6 +60,9 @@ RunResult run_world(World& world, const RunOptions& options);
 // no checkpoint left); throws std::invalid_argument if it is another scenario's.
 bool finished_run(const std::filesystem::path& dir, const std::string& scenario_text);
 
+// The whole file, or "" if it cannot be read.
+std::string read_text(const std::filesystem::path& path);
+
 // Writes `contents` to `path` through a temporary file and a rename, so a
 // reader never sees a half-written file and an interrupted run leaves the old one.
 void write_atomically(const std::filesystem::path& path, const std::string& contents);

@@ -18,14 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 struct SweepFile {
   std::string base_text;    // the base scenario as JSON text
   std::string base_source;  // for error messages

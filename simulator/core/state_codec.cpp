@@ -5,6 +5,12 @@
 
 namespace sflsim::core {
 
+std::uint64_t fnv1a64(std::string_view bytes) {
+  std::uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ULL;
+  return hash;
+}
+
 StateError::StateError(const std::string& what, std::size_t offset)
     : std::runtime_error("byte " + std::to_string(offset) + ": " + what), offset_(offset) {}
 

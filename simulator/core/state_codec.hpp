@@ -15,6 +15,9 @@
 
 namespace sflsim::core {
 
+// 64-bit FNV-1a: checkpoints' checksum and the scenario hash.
+std::uint64_t fnv1a64(std::string_view bytes);
+
 class StateError : public std::runtime_error {
  public:
   StateError(const std::string& what, std::size_t offset);
