@@ -94,20 +94,33 @@ class ZReader {
   // Reads exactly n bytes or throws a "truncated" DataError.
   void read_exact(void* dst, size_t n, const std::string& what) {
     const int64_t start = offset_;
-    const size_t got = read_some(dst, n);
-    if (got < n) {
-      fail(path_, "truncated: data ends at byte offset " + std::to_string(offset_) +
-                      (compressed() ? " of the decompressed stream" : "") + " while reading " +
-                      what + " (needed " + std::to_string(n) + " bytes from offset " +
-                      std::to_string(start) + ")" +
-                      (cut_short_ ? "; the gzip stream itself is cut short" : ""));
+    if (read_some(dst, n) < n) truncated(what, start, n);
+  }
+
+  // read_exact in pieces of at most `chunk` bytes, each allocated only once the
+  // data before it has arrived: a short stream fails without the memory its
+  // header claimed.
+  std::vector<std::vector<unsigned char>> read_exact_chunked(size_t n, size_t chunk, const std::string& what) {
+    const int64_t start = offset_;
+    std::vector<std::vector<unsigned char>> pieces;
+    for (size_t done = 0; done < n; done += pieces.back().size()) {
+      pieces.emplace_back(std::min(chunk, n - done));
+      if (read_some(pieces.back().data(), pieces.back().size()) < pieces.back().size()) truncated(what, start, n);
     }
+    return pieces;
   }
 
   uint32_t read_be32(const std::string& what) {
     std::array<unsigned char, 4> b{};
     read_exact(b.data(), b.size(), what);
     return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+  }
+
+  [[noreturn]] void truncated(const std::string& what, int64_t start, size_t n) const {
+    fail(path_, "truncated: data ends at byte offset " + std::to_string(offset_) +
+                    (compressed() ? " of the decompressed stream" : "") + " while reading " + what +
+                    " (needed " + std::to_string(n) + " bytes from offset " + std::to_string(start) + ")" +
+                    (cut_short_ ? "; the gzip stream itself is cut short" : ""));
   }
 
   // Throws if any data follows the current position.
@@ -296,10 +309,21 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
                             std::to_string(w) + ") implies " + std::to_string(im_end));
     }
   }
-  d.images = at::empty({int64_t{n}, 1, int64_t{h}, int64_t{w}}, at::kByte);
-  im.read_exact(d.images.data_ptr<uint8_t>(), static_cast<size_t>(pixels),
-                "the pixels of " + std::to_string(n) + " images of " + std::to_string(h) + "x" +
-                    std::to_string(w));
+  const std::string pixels_what =
+      "the pixels of " + std::to_string(n) + " images of " + std::to_string(h) + "x" + std::to_string(w);
+  // A compressed file's size says nothing about its data: past 64 MiB (beyond
+  // Fashion-MNIST's 47 MB) the pixels are read before the tensor is allocated, so
+  // a tiny file whose header claims 16 GiB fails as truncated without allocating it.
+  constexpr size_t kChunk = size_t{64} << 20;
+  if (im.compressed() && static_cast<size_t>(pixels) > kChunk) {
+    const auto pieces = im.read_exact_chunked(static_cast<size_t>(pixels), kChunk, pixels_what);
+    d.images = at::empty({int64_t{n}, 1, int64_t{h}, int64_t{w}}, at::kByte);
+    uint8_t* out = d.images.data_ptr<uint8_t>();
+    for (const auto& piece : pieces) out = std::copy(piece.begin(), piece.end(), out);
+  } else {
+    d.images = at::empty({int64_t{n}, 1, int64_t{h}, int64_t{w}}, at::kByte);
+    im.read_exact(d.images.data_ptr<uint8_t>(), static_cast<size_t>(pixels), pixels_what);
+  }
   im.expect_end("the " + std::to_string(n) + " images");
 
   ZReader lb(labels_path);

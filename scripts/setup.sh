@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libboost1.81-dev nlohmann-json3-dev libcli11-dev catch2 zlib1g-dev
   libopenblas0-openmp libtcmalloc-minimal4 cmake ninja-build g++ ccache dataset-fashion-mnist
   python3 python3-matplotlib  # scripts/plot.py, table.py, bench_scenario.py (run by /usr/bin/python3)
+  afl++                       # scripts/fuzz.sh (CI fuzzes every reader briefly)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,12 +1,71 @@
 #include "simulator/json_reader.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <sstream>
 
 namespace sflsim::cli {
 
 const nlohmann::json JsonReader::kEmptyObject = nlohmann::json::object();
+
+std::string printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\u%04x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+size_t too_deep_at(const std::string& text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
+nlohmann::json parse_json(const std::string& text, const std::string& source) {
+  if (const size_t at = too_deep_at(text); at != std::string::npos) {
+    throw ScenarioError(source + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
+                        " levels at byte offset " + std::to_string(at));
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    const std::string what = e.what();
+    throw ScenarioError(source + ": not valid JSON at byte offset " + std::to_string(e.byte) + ": " +
+                        printable(what.substr(what.rfind(':') + 2)));
+  }
+}
 
 std::string JsonReader::type_name(const nlohmann::json& value) {
   if (value.is_number_integer()) return "an integer";
@@ -23,7 +82,8 @@ JsonReader::JsonReader(const nlohmann::json& object, std::string source, std::st
 }
 
 void JsonReader::fail(const std::string& key, const std::string& problem) const {
-  throw ScenarioError(source_ + ": " + (key.empty() ? path_ : path_of(key)) + ": " + problem);
+  // `key` may be the user's (an unknown key): escaped, so the message stays one line.
+  throw ScenarioError(source_ + ": " + (key.empty() ? path_ : path_of(printable(key))) + ": " + problem);
 }
 
 
@@ -95,7 +155,7 @@ void JsonReader::choice(const char* key, std::string& out, const std::vector<std
   }
   std::string list;
   for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
-  fail(key, "'" + out + "' is not one of: " + list);
+  fail(key, "'" + printable(out) + "' is not one of: " + list);
 }
 
 JsonReader JsonReader::nested(const char* key) {

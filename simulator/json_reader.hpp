@@ -17,6 +17,22 @@ class ScenarioError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// `text` with control characters escaped (\n, \t, \u001b, ...): user text
+// quoted in an error message keeps it one line.
+std::string printable(const std::string& text);
+
+// Scenario and sweep files nest a few levels; deeper input is refused before
+// parsing, because nlohmann's dump() and comparisons recurse once per level.
+inline constexpr int kMaxJsonDepth = 64;
+
+// The byte offset at which `text` first opens more than kMaxJsonDepth nested
+// arrays or objects, or npos.
+size_t too_deep_at(const std::string& text);
+
+// `text` parsed; a ScenarioError naming `source` and the byte offset if it is
+// not JSON or nests deeper than kMaxJsonDepth.
+nlohmann::json parse_json(const std::string& text, const std::string& source);
+
 class JsonReader {
  public:
   JsonReader(const nlohmann::json& object, std::string source, std::string path = "$");

@@ -216,12 +216,22 @@ class SchemaWriter {
 
 // "a.b.c=value": value is JSON if it parses, else a plain string.
 void apply_override(nlohmann::json& root, const std::string& assignment, const std::string& source) {
+  // The resolved scenario is JSON, and JSON text is UTF-8: refuse other bytes here, not when writing it.
+  try {
+    (void)nlohmann::json(assignment).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw ScenarioError(source + ": --set: an assignment is not valid UTF-8");
+  }
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw ScenarioError(source + ": --set '" + assignment + "': expected path=value, e.g. clients.count=50");
+    throw ScenarioError(source + ": --set '" + printable(assignment) + "': expected path=value, e.g. clients.count=50");
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
+  if (too_deep_at(text) != std::string::npos) {
+    throw ScenarioError(source + ": --set " + printable(path) + ": the value nests deeper than " +
+                        std::to_string(kMaxJsonDepth) + " levels");
+  }
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;
   nlohmann::json* node = &root;
@@ -230,9 +240,9 @@ void apply_override(nlohmann::json& root, const std::string& assignment, const s
   while (true) {
     const size_t dot = path.find('.', start);
     const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (key.empty()) throw ScenarioError(source + ": --set '" + assignment + "': empty key in the path");
+    if (key.empty()) throw ScenarioError(source + ": --set '" + printable(assignment) + "': empty key in the path");
     if (!node->is_object()) throw ScenarioError(source + ": " + walked + ": --set cannot descend into a non-object");
-    walked += "." + key;
+    walked += "." + printable(key);
     if (dot == std::string::npos) {
       (*node)[key] = std::move(value);
       return;
@@ -246,13 +256,7 @@ void apply_override(nlohmann::json& root, const std::string& assignment, const s
 
 Scenario parse_scenario(const std::string& json_text, const std::string& source,
                         const std::vector<std::string>& overrides) {
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ScenarioError(source + ": not valid JSON at byte offset " + std::to_string(e.byte) + ": " +
-                        std::string(e.what()).substr(std::string(e.what()).rfind(':') + 2));
-  }
+  nlohmann::json root = parse_json(json_text, source);
   for (const std::string& assignment : overrides) apply_override(root, assignment, source);
   Scenario scenario;
   JsonReader reader(root, source);

@@ -29,16 +29,13 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
   const std::string source = path.string();
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError(source + ": cannot open the sweep file");
-  json root;
-  try {
-    root = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw ScenarioError(source + ": not valid JSON at byte offset " + std::to_string(e.byte));
-  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const json root = parse_json(text.str(), source);
   if (!root.is_object()) throw ScenarioError(source + ": $: expected an object with base, set and axes");
   for (const auto& [key, value] : root.items()) {
     if (key != "base" && key != "set" && key != "axes" && key != "name") {
-      throw ScenarioError(source + ": $." + key + ": unknown key (expected name, base, set, axes)");
+      throw ScenarioError(source + ": $." + printable(key) + ": unknown key (expected name, base, set, axes)");
     }
   }
   SweepFile sweep;
@@ -59,6 +56,9 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
     for (const auto& [key, value] : root["set"].items()) sweep.common.push_back(key + "=" + value.dump());
   }
   const json& axes = root.value("axes", json());
+  // Far beyond any sweep that can run; the bound keeps the product from overflowing.
+  constexpr size_t kMaxCells = 1'000'000;
+  size_t cells = 1;
   if (!axes.is_array() || axes.empty()) throw ScenarioError(source + ": $.axes: expected a non-empty array");
   for (size_t i = 0; i < axes.size(); ++i) {
     const std::string at = source + ": $.axes[" + std::to_string(i) + "]";
@@ -67,12 +67,17 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
       throw ScenarioError(at + ": expected {\"path\": \"a.b\", \"values\": [...]}");
     }
     for (const auto& [key, value] : axis.items()) {
-      if (key != "path" && key != "values") throw ScenarioError(at + "." + key + ": unknown key (expected path, values)");
+      if (key != "path" && key != "values") throw ScenarioError(at + "." + printable(key) + ": unknown key (expected path, values)");
     }
     if (!axis["values"].is_array() || axis["values"].empty()) {
       throw ScenarioError(at + ".values: expected a non-empty array");
     }
     sweep.axes.emplace_back(axis["path"].get<std::string>(), axis["values"].get<std::vector<json>>());
+    cells *= axis["values"].size();
+    if (cells > kMaxCells) {
+      throw ScenarioError(at + ": the axes so far make more than " + std::to_string(kMaxCells) +
+                          " cells; split the sweep");
+    }
   }
   return sweep;
 }
@@ -144,7 +149,7 @@ std::vector<Scenario> checked_scenarios(const SweepFile& sweep, const std::vecto
     try {
       scenarios.push_back(parse_scenario(sweep.base_text, sweep.base_source, overrides));
     } catch (const ScenarioError& e) {
-      throw ScenarioError(std::string(e.what()) + " (sweep " + sweep_file.string() + ", cell " + cell.label + ")");
+      throw ScenarioError(std::string(e.what()) + " (sweep " + sweep_file.string() + ", cell " + printable(cell.label) + ")");
     }
   }
   return scenarios;

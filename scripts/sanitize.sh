@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds sflsim and its test suite with AddressSanitizer + UndefinedBehaviorSanitizer
+# and runs the suite under them. Exits non-zero if the build or any test fails; a
+# sanitizer report fails its test (UBSan does not recover; ASan aborts).
+#
+#   bash scripts/sanitize.sh [BUILD_DIR]               build and run (default build-sanitize)
+#   bash scripts/sanitize.sh --configure [BUILD_DIR]   only configure (scripts/fuzz.sh uses it)
+#
+# The build is RelWithDebInfo, -DSFLSIM_SANITIZE=address,undefined, no tcmalloc, and
+# -DSFLSIM_FUZZ=ON: the AFL++ coverage callback is linked everywhere, so that
+# scripts/fuzz.sh fuzzes with this same build instead of compiling everything again.
+# LibTorch itself is not instrumented: only our code (and the headers it inlines).
+# Needs the packages scripts/setup.sh installs (afl++ among them).
+#
+# Left out of the sanitized pass (they run unsanitized in the README's test
+# command): the tests labelled slow, which would take CI past its time budget.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+configure_only=false
+if [ "${1:-}" = --configure ]; then configure_only=true; shift; fi
+build_dir=${1:-build-sanitize}
+
+cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+            -DSFLSIM_SANITIZE=address,undefined -DSFLSIM_FUZZ=ON -DSFLSIM_BUILD_TESTS=ON)
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake_args+=(-DCMAKE_CXX_COMPILER=g++)
+  command -v ccache >/dev/null && cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake "${cmake_args[@]}" >/dev/null
+$configure_only && exit 0
+cmake --build "$build_dir"
+
+# Leak checking is off: LibTorch keeps process-lifetime allocations (operator
+# registries, thread pools) that LeakSanitizer would report at every exit.
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=0:strict_string_checks=1:check_initialization_order=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+echo "+ ctest --test-dir $build_dir --output-on-failure -LE slow"
+ctest --test-dir "$build_dir" --output-on-failure -LE slow
