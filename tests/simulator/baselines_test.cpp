@@ -30,7 +30,7 @@ std::string column(const std::string& csv, size_t index) {
 }
 }  // namespace
 
-TEST_CASE("FedAvg and HeteroFL train the whole model on the device: no activations, weights only", "[baselines]") {
+TEST_CASE("FedAvg and HeteroFL train the whole model on the device: no activations, weights only", "[baselines][heavy]") {
   for (const char* algorithm : {"fedavg", "heterofl"}) {
     const Scenario scenario = baseline_scenario(algorithm);
     World world(scenario);

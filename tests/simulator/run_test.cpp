@@ -41,7 +41,7 @@ RunOptions quiet(const std::filesystem::path& dir) {
 }
 }  // namespace
 
-TEST_CASE("fault-free traffic: activation bytes are samples x activation bytes at each client's cut", "[run]") {
+TEST_CASE("fault-free traffic: activation bytes are samples x activation bytes at each client's cut", "[run][heavy]") {
   const Scenario scenario = small_scenario(4, 2);
   World world(scenario);
   int64_t expected = 0;

@@ -20,7 +20,7 @@ torch::optim::SGD sgd(const supernet::BodyPart& part, const TrainingOptions& t) 
 }
 }  // namespace
 
-TEST_CASE("server-only lambda with a fixed cut equals a direct SFL-V1 implementation", "[run][sflv1]") {
+TEST_CASE("server-only lambda with a fixed cut equals a direct SFL-V1 implementation", "[run][sflv1][heavy]") {
   Scenario s;
   s.dataset.name = "synthetic";
   s.dataset.augment = false;

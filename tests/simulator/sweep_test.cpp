@@ -63,7 +63,7 @@ TEST_CASE("sweep: bad sweep files and bad cells are rejected before anything run
 }
 
 TEST_CASE("sweep: a rerun skips finished cells; an interrupted cell is finished with identical results",
-          "[sweep]") {
+          "[sweep][heavy]") {
   at::set_num_threads(1);
   sflsim::test::TempDir dir;
   write(dir.path() / "s.json", kSweep);
