@@ -64,6 +64,15 @@ nlohmann::json parse_json(const std::string& text, const std::string& source) {
     const std::string what = e.what();
     throw ScenarioError(source + ": not valid JSON at byte offset " + std::to_string(e.byte) + ": " +
                         printable(what.substr(what.rfind(':') + 2)));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double's range ("1e309"); nlohmann names the number, not where it is.
+    const std::string what = e.what();
+    const size_t quote = what.find('\'');
+    const std::string number = quote == std::string::npos ? "" : what.substr(quote + 1, what.rfind('\'') - quote - 1);
+    const size_t at = number.empty() ? std::string::npos : text.find(number);
+    throw ScenarioError(source + ": not valid JSON" +
+                        (at == std::string::npos ? std::string() : " at byte offset " + std::to_string(at)) +
+                        ": the number " + printable(number) + " is beyond the range of a double");
   }
 }
 

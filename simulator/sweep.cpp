@@ -43,8 +43,9 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
   if (base.is_string()) {
     const std::filesystem::path base_path = path.parent_path() / base.get<std::string>();
     sweep.base_text = read_text(base_path);
-    if (sweep.base_text.empty()) throw ScenarioError(source + ": $.base: cannot read " + base_path.string());
-    sweep.base_source = base_path.string();
+    // The path is the sweep file's text: escaped, so the messages naming it stay one line.
+    sweep.base_source = printable(base_path.string());
+    if (sweep.base_text.empty()) throw ScenarioError(source + ": $.base: cannot read " + sweep.base_source);
   } else if (base.is_object()) {
     sweep.base_text = base.dump();
     sweep.base_source = source + " ($.base)";
