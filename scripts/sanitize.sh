@@ -16,7 +16,9 @@
 # command), to keep CI inside its time budget: the tests labelled slow, and the
 # test cases tagged [heavy] (the longest quick cases of tests/simulator, whose
 # code the other cases reach too: ASan turns each large LibTorch allocation into
-# an mmap, so training runs several times slower).
+# an mmap, so training runs several times slower). Among them the resume of all
+# eight algorithms (464 s sanitized): the sanitized pass still resumes the fault
+# scenario, through the same checkpoint code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configure_only=false

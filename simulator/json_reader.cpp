@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 namespace sflsim::cli {
 
@@ -53,27 +54,47 @@ size_t too_deep_at(const std::string& text) {
   return std::string::npos;
 }
 
+namespace {
+
+// nlohmann's DOM builder, except that a number beyond double's range ("1e309")
+// is reported with where it is: the exception nlohmann throws for it names the
+// number, not its byte offset, but its parser hands the offset to the SAX
+// handler first.
+class OffsetReportingParser : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+ public:
+  OffsetReportingParser(nlohmann::json& result, const std::string& source)
+      : json_sax_dom_parser(result), source_(source) {}
+
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
+    if constexpr (std::is_same_v<Exception, nlohmann::json::out_of_range>) {
+      throw ScenarioError(source_ + ": not valid JSON at byte offset " + std::to_string(position - token.size()) +
+                          ": the number " + printable(token) + " is beyond the range of a double");
+    }
+    return json_sax_dom_parser::parse_error(position, token, error);
+  }
+
+ private:
+  const std::string& source_;
+};
+
+}  // namespace
+
 nlohmann::json parse_json(const std::string& text, const std::string& source) {
   if (const size_t at = too_deep_at(text); at != std::string::npos) {
     throw ScenarioError(source + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
                         " levels at byte offset " + std::to_string(at));
   }
+  nlohmann::json result;
+  OffsetReportingParser parser(result, source);
   try {
-    return nlohmann::json::parse(text);
+    nlohmann::json::sax_parse(text, &parser);
   } catch (const nlohmann::json::parse_error& e) {
     const std::string what = e.what();
     throw ScenarioError(source + ": not valid JSON at byte offset " + std::to_string(e.byte) + ": " +
                         printable(what.substr(what.rfind(':') + 2)));
-  } catch (const nlohmann::json::out_of_range& e) {
-    // A number beyond double's range ("1e309"); nlohmann names the number, not where it is.
-    const std::string what = e.what();
-    const size_t quote = what.find('\'');
-    const std::string number = quote == std::string::npos ? "" : what.substr(quote + 1, what.rfind('\'') - quote - 1);
-    const size_t at = number.empty() ? std::string::npos : text.find(number);
-    throw ScenarioError(source + ": not valid JSON" +
-                        (at == std::string::npos ? std::string() : " at byte offset " + std::to_string(at)) +
-                        ": the number " + printable(number) + " is beyond the range of a double");
   }
+  return result;
 }
 
 std::string JsonReader::type_name(const nlohmann::json& value) {

@@ -9,7 +9,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 namespace sflsim::cli {
@@ -27,11 +26,8 @@ struct SweepFile {
 
 SweepFile read_sweep_file(const std::filesystem::path& path) {
   const std::string source = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(source + ": cannot open the sweep file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  const json root = parse_json(text.str(), source);
+  if (!std::filesystem::is_regular_file(path)) throw ScenarioError(source + ": cannot open the sweep file");
+  const json root = parse_json(read_text(path), source);
   if (!root.is_object()) throw ScenarioError(source + ": $: expected an object with base, set and axes");
   for (const auto& [key, value] : root.items()) {
     if (key != "base" && key != "set" && key != "axes" && key != "name") {

@@ -92,7 +92,7 @@ void check_resume_equals_uninterrupted(const cli::Scenario& s, int stop_after, i
 
 }  // namespace
 
-TEST_CASE("every algorithm resumed from a checkpoint writes the uninterrupted run's bytes, at 1 and 2 threads", "[checkpoint]") {
+TEST_CASE("every algorithm resumed from a checkpoint writes the uninterrupted run's bytes, at 1 and 2 threads", "[checkpoint][heavy]") {
   for (const char* algorithm : {"supersfl", "sl", "sfl-v1", "sfl-v2", "fedavg", "heterofl", "depthfl", "rafl"}) {
     INFO(algorithm);
     cli::Scenario s = test::baseline_scenario(algorithm);
