@@ -11,6 +11,7 @@ packages=(
   libopenblas0-openmp libtcmalloc-minimal4 cmake ninja-build g++ ccache dataset-fashion-mnist
   python3 python3-matplotlib  # scripts/plot.py, table.py, bench_scenario.py (run by /usr/bin/python3)
   afl++                       # scripts/fuzz.sh (CI fuzzes every reader briefly)
+  libgloo-dev                 # c10d's ProcessGroupGloo headers (simulator/ranks: sflsim run --ranks)
 )
 missing=()
 for p in "${packages[@]}"; do
