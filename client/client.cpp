@@ -50,6 +50,22 @@ struct RoundTraining {
   // Local-only: a plan for this round that arrives late ends the training
   // after the batch in progress, so the client can still take part.
   bool stop_for_plan = false;
+  // Set when the round's steps are recorded instead of run here (round_script.hpp).
+  std::shared_ptr<protocol::RoundScript> script;
+  bool fresh_models = false;  // the plan's prefix and heads, untouched
+  bool fresh_own = false;     // the plan's own network, untouched
+};
+
+// Records the end of the client's part of a script when train() returns or
+// its frame is destroyed (a crash cuts the round short).
+struct ScriptEnd {
+  explicit ScriptEnd(protocol::RoundScript* ended) : script(ended) {}
+  protocol::RoundScript* script = nullptr;
+  ScriptEnd(const ScriptEnd&) = delete;
+  ScriptEnd& operator=(const ScriptEnd&) = delete;
+  ~ScriptEnd() {
+    if (script) script->end_client();
+  }
 };
 
 int64_t heads_forward_flops(const protocol::Heads& heads) {
@@ -127,10 +143,21 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   // client's own network).
   const std::shared_ptr<protocol::RoundLosses> sums = out.trained.value;
   const int units = arch.unit_count();
-  const std::shared_ptr<LocalTrainer> trainer =
-      make_trainer(setup.behaviour.objective, {state.prefix, state.heads, state.own_body, state.own_heads}, setup.optimizer);
+  const std::shared_ptr<protocol::RoundScript>& script = job.script;
+  std::shared_ptr<LocalTrainer> trainer;
   core::WorkGuard chain;  // a round cut short (a crash) runs its tasks to the end here
-  chain.last = state.last_work;
+  ScriptEnd script_end{script.get()};
+  if (script) {
+    // Recorded instead: the next chain follows the script's, whenever the round ends.
+    script->start_client({state.prefix, state.heads, state.own_body, state.own_heads, job.fresh_models,
+                          job.fresh_models, job.fresh_own, &state.losses, sums, setup.behaviour.objective,
+                          setup.optimizer, setup.lambda, job.cut, state.last_work});
+    state.last_work = script->client_done();
+  } else {
+    trainer = make_trainer(setup.behaviour.objective, {state.prefix, state.heads, state.own_body, state.own_heads},
+                           setup.optimizer);
+    chain.last = state.last_work;
+  }
 
   int64_t done = 0;
   while (done < job.samples) {
@@ -148,19 +175,18 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
 
     // Phase 1: prefix and local head.
     protocol::Pending<at::Tensor> features;
-    features.ready = core::submit_work(
-        setup.work, [trainer, &state, sums, data = setup.train, indices = std::move(indices), draws = std::move(draws),
-                     labels, previous = chain.last, out = features.value] {
-          previous.wait();
-          const LocalTrainer::Forward forward =
-              trainer->forward(datasets::make_batch(*data, indices, draws).images, labels);
-          state.losses.add_local(forward.local_loss);
-          sums->local_sum += forward.local_loss;
-          ++sums->local_batches;
-          *out = forward.features;
-        },
-        core::Start::on_demand);
-    chain.last = features.ready;
+    if (script) {
+      script->record(protocol::ScriptedForward{std::move(indices), std::move(draws)});
+    } else {
+      features.ready = core::submit_work(
+          setup.work, [trainer, &state, sums, data = setup.train, indices = std::move(indices), draws = std::move(draws),
+                       labels, previous = chain.last, out = features.value] {
+            previous.wait();
+            *out = forward_step(*trainer, state.losses, *sums, datasets::make_batch(*data, indices, draws).images, labels);
+          },
+          core::Start::on_demand);
+      chain.last = features.ready;
+    }
     co_await setup.device->compute(forward_flops * batch_size);
 
     // Phase 2: the server's gradient, if it comes in time.
@@ -196,28 +222,29 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
     }
 
     // Phase 3: the fused step (lambda = 0 without a server gradient).
-    chain.last = core::submit_work(
-        setup.work, [&setup, trainer, &state, sums, server_step, units, cut = job.cut, previous = chain.last] {
-          previous.wait();
-          at::Tensor cut_gradient;
-          if (server_step) {
-            const protocol::ServerStep& step = server_step->get();
-            cut_gradient = step.cut_gradient;
-            state.losses.add_server(step.loss);
-            sums->server_sum += step.loss;
-            ++sums->server_batches;
-          }
-          trainer->apply(setup.lambda(state.losses, cut, units, cut_gradient.defined()), cut_gradient);
-        },
-        core::Start::on_demand);
+    if (script) {
+      script->record(protocol::ScriptedApply{record.batches, server_step.has_value()});
+    } else {
+      chain.last = core::submit_work(
+          setup.work, [&setup, trainer, &state, sums, server_step, units, cut = job.cut, previous = chain.last] {
+            previous.wait();
+            fused_step(*trainer, state.losses, *sums, server_step ? &server_step->get() : nullptr, setup.lambda, cut,
+                       units);
+          },
+          core::Start::on_demand);
+    }
     co_await setup.device->compute(2 * forward_flops * batch_size);
     ++record.batches;
     done += batch_size;
   }
   record.samples = done;
-  // The next round's chain follows this one.
-  out.trained.ready = state.last_work = chain.last;
-  chain.last = {};
+  if (script) {
+    out.trained.ready = script->client_done();
+  } else {
+    // The next round's chain follows this one.
+    out.trained.ready = state.last_work = chain.last;
+    chain.last = {};
+  }
   co_return out;
 }
 
@@ -251,7 +278,8 @@ asio::awaitable<std::optional<protocol::RoundPlan>> train_alone(core::Simulation
   state.prefix = std::make_shared<supernet::BodyPart>(state.prefix->slices().clone(), 1, state.prefix->last_unit());
   state.heads = clone_heads(state.heads);
   const int cut = state.prefix->last_unit();
-  const RoundTraining job{round, cut, state.samples_per_round, false, false, true};
+  RoundTraining job{round, cut, state.samples_per_round, false, false, true};
+  if (setup.scripts) job.script = setup.scripts->open(setup.index, round);
   const core::EnergyReading energy_before = setup.device->energy();
   const SimTime started = sim.now();
   TrainedRound trained = co_await train(sim, setup, state, traffic, job);
@@ -283,7 +311,10 @@ asio::awaitable<void> train_with_server(core::Simulation& sim, const ClientSetup
     state.own_heads = plan.own_heads;
   }
   state.samples_per_round = plan.samples;
-  const RoundTraining job{plan.round, plan.cut, plan.samples, true, plan.split};
+  RoundTraining job{plan.round, plan.cut, plan.samples, true, plan.split};
+  job.script = plan.script;
+  job.fresh_models = true;
+  job.fresh_own = plan.own_body != nullptr && state.own_body == plan.own_body;
   TrainedRound trained = co_await train(sim, setup, state, traffic, job);
   RoundRecord& record = trained.record;
   record.bytes += bytes_before_round + protocol::plan_bytes(plan);

@@ -93,6 +93,8 @@ struct ClientSetup {
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
   core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
+  // Set: the tensor work is recorded, not run here (local-only rounds open their own script).
+  protocol::ScriptRunner* scripts = nullptr;
   protocol::ClientBehaviour behaviour;  // its strategy's
 };
 

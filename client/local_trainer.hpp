@@ -4,6 +4,7 @@
 // between them. One trainer lives for one round of one client; it owns an
 // SGD optimizer (fresh momentum each round) over the models it was given,
 // which it trains in place.
+#include "fusion/lambda_policy.hpp"
 #include "server/protocol.hpp"
 
 #include <ATen/core/Tensor.h>
@@ -43,6 +44,15 @@ struct RoundModels {
   std::shared_ptr<supernet::BodyPart> own_body;
   protocol::Heads own_heads;
 };
+
+// The two steps of a batch as a chain runs them (here, or recorded in a
+// protocol::RoundScript and computed elsewhere), updating the client's loss
+// averages and the round's sums. forward_step returns the features for the server.
+at::Tensor forward_step(LocalTrainer& trainer, fusion::LossAverages& averages, protocol::RoundLosses& sums,
+                        const at::Tensor& images, const at::Tensor& labels);
+// `step`: the server's step on the batch, null when its gradient did not come.
+void fused_step(LocalTrainer& trainer, fusion::LossAverages& averages, protocol::RoundLosses& sums,
+                const protocol::ServerStep* step, const fusion::LambdaPolicy& lambda, int cut, int units);
 
 // Throws std::invalid_argument when `models` lacks what `objective` needs.
 std::unique_ptr<LocalTrainer> make_trainer(Objective objective, const RoundModels& models,

@@ -48,6 +48,7 @@ SessionOrder make_order(Round& round, size_t i, SimTime session_deadline) {
     }
   }
   plan.samples = a.samples;
+  if (round.setup.scripts) plan.script = round.setup.scripts->open(c, round.number);
   std::shared_ptr<ServerModel> model;
   if (a.split) {
     const Strategy& strategy = *round.setup.strategy;
@@ -190,6 +191,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
   for (int number = setup.first_round; number <= setup.rounds; ++number) {
     if (number > setup.first_round && setup.at_boundary) setup.at_boundary(number);
     const SimTime start = sim.now();
+    if (setup.scripts) setup.scripts->begin_round(net, number);
     if (setup.outage_round && setup.outage_round(number)) {
       // Each outage round lasts the period it would have had, so its clients'
       // notices and local-only rounds fit in it as in any other round.

@@ -5,6 +5,7 @@
 // takes them. Wire sizes are declared by the sender (weight_bytes,
 // model_bytes and plan_bytes below), never derived from the in-memory tensors.
 #include "server/optimizer_options.hpp"
+#include "server/round_script.hpp"
 #include "simulator/core/state_codec.hpp"
 #include "simulator/core/work_pool.hpp"
 #include "supernet/subnet.hpp"
@@ -65,6 +66,9 @@ struct RoundPlan {
   std::shared_ptr<supernet::BodyPart> own_body;
   Heads own_heads;
   int64_t samples = 0;  // samples to train this round (local epochs included)
+  // Set when the round's tensor work is recorded for another process (the
+  // session's steps and the client's go into the same script).
+  std::shared_ptr<RoundScript> script;
 };
 
 // Coordinator -> selected client when its round (SL: its turn) begins, free

@@ -58,8 +58,10 @@ supernet::BodyPart& ServerModel::materialize() {
   return *suffix;
 }
 
-protocol::ServerStep ServerModel::train_from(int cut, const at::Tensor& activations, const at::Tensor& labels) {
+protocol::ServerStep ServerModel::step(int cut, const at::Tensor& activations, const at::Tensor& labels,
+                                      int64_t batches_before) {
   materialize();
+  if (!by_unit_) return train_suffix(*suffix, *optimizer, activations, labels, batches_before);
   const at::Tensor features = activations.detach().requires_grad_(true);
   // Units this batch does not reach keep no gradient, so the step leaves them
   // (and their momentum) alone.
@@ -105,6 +107,8 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     }
 
     const std::shared_ptr<ServerModel>& model = order.server_model;  // null: the client trains alone, sends no batch
+    // Set: the steps are recorded for another process (only with a replica of the client's own).
+    const std::shared_ptr<protocol::RoundScript>& script = order.plan.script;
     const supernet::Architecture& arch = *order.plan.prefix->slices().architecture;
     const supernet::SubnetConfig& config = order.plan.prefix->config();
     const int64_t suffix_flops = model ? arch.forward_flops(config, cut + 1, arch.unit_count()) : 0;
@@ -131,19 +135,19 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       // The step runs as a task chained after the server model's previous one;
       // the gradient message carries it unfinished (its size is declared).
       protocol::Pending<protocol::ServerStep> step;
-      step.ready = core::submit_work(setup.work, [model, loss_sum, cut, previous = model->last_step,
-                                                  activations = batch->features, labels = batch->labels,
-                                                  batches_before = model->batches, out = step.value] {
-        previous.wait();
-        if (model->by_unit()) {
-          *out = model->train_from(cut, activations.get(), labels);
-        } else {
-          supernet::BodyPart& suffix = model->materialize();  // before reading its optimizer
-          *out = train_suffix(suffix, *model->optimizer, activations.get(), labels, batches_before);
-        }
-        *loss_sum += out->loss;
-      }, core::Start::on_demand);  // run by the client's step that needs it
-      model->last_step = last_step = step.ready;
+      if (script) {
+        if (model->batches == 0) script->start_server({model, loss_sum});
+        script->record(protocol::ScriptedServerStep{batch->batch});
+      } else {
+        step.ready = core::submit_work(setup.work, [model, loss_sum, cut, previous = model->last_step,
+                                                    activations = batch->features, labels = batch->labels,
+                                                    batches_before = model->batches, out = step.value] {
+          previous.wait();
+          *out = model->step(cut, activations.get(), labels, batches_before);
+          *loss_sum += out->loss;
+        }, core::Start::on_demand);  // run by the client's step that needs it
+        model->last_step = last_step = step.ready;
+      }
       ++model->batches;
       co_await setup.device->compute(3 * suffix_flops * batch_size);
       ++result.server_batches;
@@ -155,6 +159,10 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
         *setup.traffic.down += bytes;
         *setup.traffic.gradients += bytes;
       }
+    }
+    if (script) {
+      script->end_server();
+      if (model && model->batches > 0) last_step = script->server_done();
     }
     result.server_loss_sum.ready = last_step;
     if (result.server_batches > 0) result.server_model = model;

@@ -58,11 +58,16 @@ struct ServerModel {
 
   // The model, extracted on first use; called only by the chain's tasks.
   supernet::BodyPart& materialize();
-  // by_unit: one step on a batch of activations leaving unit `cut` (a task of the chain).
-  protocol::ServerStep train_from(int cut, const at::Tensor& activations, const at::Tensor& labels);
+  // One step on a batch of activations leaving unit `cut`, the model's
+  // `batches_before`-th of the round (a task of the chain, or a scripted step
+  // computed elsewhere).
+  protocol::ServerStep step(int cut, const at::Tensor& activations, const at::Tensor& labels, int64_t batches_before);
   // by_unit: the tensors of one unit (shared with the model), for aggregation.
   const supernet::SliceSet& unit_slices(int unit) const;
   int first_unit() const { return first_unit_; }
+  int last_unit() const { return last_unit_; }
+  const supernet::SubnetConfig& config() const { return config_; }
+  const protocol::OptimizerOptions& options() const { return options_; }
   bool by_unit() const { return by_unit_; }
 
   std::shared_ptr<supernet::BodyPart> suffix;  // null before the first step

@@ -1,6 +1,7 @@
 #include "simulator/checkpoint.hpp"
 
 #include "simulator/core/state_codec.hpp"
+#include "simulator/part_codec.hpp"
 #include "simulator/run_log.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/world.hpp"
@@ -17,34 +18,6 @@ using namespace checkpoint;
 namespace {
 
 // ---- capture ---------------------------------------------------------------
-
-TensorData tensor_data(const at::Tensor& tensor) {
-  const at::Tensor t = tensor.detach().contiguous();
-  TensorData out;
-  out.dtype = static_cast<std::int32_t>(t.scalar_type());
-  out.shape.assign(t.sizes().begin(), t.sizes().end());
-  out.bytes.assign(static_cast<const char*>(t.data_ptr()), t.nbytes());
-  return out;
-}
-
-PartData part_data(const supernet::SliceSet& slices, bool head, int first, int last) {
-  PartData p;
-  p.head = head;
-  p.depth = slices.config.depth;
-  for (size_t s = 0; s < p.width.size(); ++s) p.width[s] = slices.config.width[s];
-  p.first = first;
-  p.last = last;
-  for (const at::Tensor& t : slices.tensors) p.tensors.push_back(tensor_data(t));
-  return p;
-}
-
-PartData body_data(const supernet::BodyPart& body) { return part_data(body.slices(), false, body.first_unit(), body.last_unit()); }
-
-std::vector<PartData> heads_data(const protocol::Heads& heads) {
-  std::vector<PartData> out;
-  for (const auto& head : heads) out.push_back(part_data(head->slices(), true, 0, head->cut()));
-  return out;
-}
 
 ClientData client_data(const client::ClientState& state) {
   ClientData c;
@@ -156,29 +129,22 @@ struct Restorer {
   }
 
   void copy_into(const at::Tensor& target, const TensorData& data, const std::string& what) const {
-    const at::Tensor dst = target.detach();
-    const std::vector<int64_t> shape(dst.sizes().begin(), dst.sizes().end());
-    if (data.dtype != static_cast<std::int32_t>(dst.scalar_type()) || data.shape != shape || !dst.is_contiguous() ||
-        data.bytes.size() != dst.nbytes()) {
-      fail(what + " does not match this scenario's tensor (type, shape or size)");
+    try {
+      cli::copy_into(target, data, what);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
     }
-    std::memcpy(dst.data_ptr(), data.bytes.data(), data.bytes.size());
   }
 
   void copy_slices(supernet::SliceSet& slices, const PartData& data, const std::string& what) const {
-    if (slices.tensors.size() != data.tensors.size()) {
-      fail(what + " has " + std::to_string(data.tensors.size()) + " tensors, this scenario's has " +
-           std::to_string(slices.tensors.size()));
+    try {
+      cli::copy_slices(slices, data, what);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
     }
-    for (size_t k = 0; k < data.tensors.size(); ++k) copy_into(slices.tensors[k], data.tensors[k], what + " tensor " + std::to_string(k));
   }
 
-  supernet::SubnetConfig config(const PartData& data) const {
-    supernet::SubnetConfig c;
-    c.depth = data.depth;
-    for (size_t s = 0; s < data.width.size(); ++s) c.width[s] = data.width[s];
-    return c;
-  }
+  supernet::SubnetConfig config(const PartData& data) const { return config_of(data); }
 
   std::shared_ptr<supernet::BodyPart> body(const PartData& data, const std::string& what) const {
     if (data.head) fail(what + " is a head, not a body part");

@@ -12,29 +12,8 @@ using core::StateReader;
 using core::StateWriter;
 
 constexpr std::string_view kMagic = "SFLSIMCK";
-constexpr std::int64_t kMaxInt = std::numeric_limits<std::int32_t>::max();
 
-std::int32_t small(StateReader& in, std::int64_t lo, const char* what) {
-  return static_cast<std::int32_t>(in.i64_in(lo, kMaxInt, what));
-}
-
-void put(StateWriter& out, const TensorData& t) {
-  out.i64(t.dtype);
-  out.i64s(t.shape);
-  out.string(t.bytes);
-}
-
-TensorData get_tensor(StateReader& in) {
-  TensorData t;
-  t.dtype = small(in, 0, "a tensor's type");
-  t.shape = in.i64s();
-  if (t.shape.size() > 8) in.fail("a tensor has " + std::to_string(t.shape.size()) + " dimensions");
-  for (std::int64_t d : t.shape) {
-    if (d < 0 || d > (std::int64_t{1} << 40)) in.fail("a tensor dimension is " + std::to_string(d));
-  }
-  t.bytes = in.string();
-  return t;
-}
+std::int32_t small(StateReader& in, std::int64_t lo, const char* what) { return get_int32(in, lo, what); }
 
 template <typename T, typename Get>
 std::vector<T> get_list(StateReader& in, std::size_t min_bytes, Get get) {
@@ -42,37 +21,6 @@ std::vector<T> get_list(StateReader& in, std::size_t min_bytes, Get get) {
   for (T& item : out) item = get(in);
   return out;
 }
-
-void put(StateWriter& out, const PartData& p) {
-  out.boolean(p.head);
-  out.i64(p.depth);
-  for (double w : p.width) out.f64(w);
-  out.i64(p.first);
-  out.i64(p.last);
-  out.u64(p.tensors.size());
-  for (const TensorData& t : p.tensors) put(out, t);
-}
-
-PartData get_part(StateReader& in) {
-  PartData p;
-  p.head = in.boolean();
-  p.depth = small(in, 1, "a part's depth");
-  for (double& w : p.width) {
-    w = in.f64();
-    if (!(w > 0.0 && w <= 1.0)) in.fail("a part's width is not in (0, 1]");
-  }
-  p.first = small(in, p.head ? 0 : 1, "a part's first unit");
-  p.last = small(in, p.first, "a part's last unit");
-  p.tensors = get_list<TensorData>(in, 24, get_tensor);
-  return p;
-}
-
-void put_parts(StateWriter& out, const std::vector<PartData>& parts) {
-  out.u64(parts.size());
-  for (const PartData& p : parts) put(out, p);
-}
-
-std::vector<PartData> get_parts(StateReader& in) { return get_list<PartData>(in, 65, get_part); }
 
 void put(StateWriter& out, const TrafficData& t) {
   for (std::int64_t v : {t.up, t.down, t.activations, t.gradients, t.weights}) out.i64(v);

@@ -7,6 +7,8 @@
 //   "SFLSIMCK"  u32 format version  u64 payload length  payload  u64 FNV-1a of the payload
 // The payload starts with the sflsim version and the scenario's hash, so a
 // checkpoint of another version or scenario is refused with a reason.
+#include "simulator/part_format.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -26,21 +28,8 @@ class CheckpointError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-struct TensorData {
-  std::int32_t dtype = 0;  // c10::ScalarType
-  std::vector<std::int64_t> shape;
-  std::string bytes;  // contiguous, native byte order
-};
-
-// A body part (units first..last) or a local head (head: the cut in `last`).
-struct PartData {
-  bool head = false;
-  std::int32_t depth = 0;
-  std::array<double, 4> width{};
-  std::int32_t first = 0;
-  std::int32_t last = 0;
-  std::vector<TensorData> tensors;
-};
+using cli::PartData;
+using cli::TensorData;
 
 struct UploadData {
   std::int32_t round_trained = 0;

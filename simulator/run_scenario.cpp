@@ -4,6 +4,7 @@
 #include "simulator/checkpoint.hpp"
 #include "simulator/interrupt.hpp"
 #include "simulator/progress.hpp"
+#include "simulator/remote_rounds.hpp"
 #include "simulator/run_log.hpp"
 #include "simulator/world.hpp"
 #include "supernet/evaluate.hpp"
@@ -156,6 +157,9 @@ RunResult run_world(World& world, const RunOptions& options) {
   };
   RunResult result;
   if (first_round > 1) result.resumed_at = first_round;
+  std::vector<std::pair<std::string, double>> wall_before;  // the counters when the last round ended
+  if (options.wall_counters) wall_before = options.wall_counters();
+  std::vector<std::vector<double>> wall_increases;  // by round played in this process
 
   auto write_metrics = [&] {
     std::ostringstream csv;
@@ -171,12 +175,27 @@ RunResult run_world(World& world, const RunOptions& options) {
     }
     write_atomically(options.out_dir / "metrics.csv", csv.str());
     std::ostringstream wall;
-    wall << "round,wall_s\n";
-    for (size_t i = 0; i < log.wall_seconds.size(); ++i) wall << i + 1 << ',' << fixed(log.wall_seconds[i], 3) << '\n';
+    wall << "round,wall_s";
+    for (const auto& [name, value] : wall_before) wall << ',' << name;
+    wall << '\n';
+    const size_t first_here = log.wall_seconds.size() - wall_increases.size();  // rounds of earlier runs have none
+    for (size_t i = 0; i < log.wall_seconds.size(); ++i) {
+      wall << i + 1 << ',' << fixed(log.wall_seconds[i], 3);
+      for (size_t c = 0; c < wall_before.size(); ++c) {
+        wall << ',' << (i >= first_here ? fixed(wall_increases[i - first_here][c], 3) : "");
+      }
+      wall << '\n';
+    }
     write_atomically(options.out_dir / "wall.csv", wall.str());
   };
 
   server::CoordinatorSetup coordinator;
+  const server::ServerMode mode = world.strategy->server_mode();
+  if (options.round_computer && (mode == server::ServerMode::none || mode == server::ServerMode::replica_per_client)) {
+    world.scripts = std::make_unique<RemoteRounds>(*options.round_computer);
+    for (client::ClientSetup& setup : world.client_setups) setup.scripts = world.scripts.get();
+    coordinator.scripts = world.scripts.get();
+  }
   coordinator.supernet = world.net.get();
   coordinator.orders = world.orders;
   coordinator.notices = world.notices;
@@ -246,6 +265,12 @@ RunResult run_world(World& world, const RunOptions& options) {
     const auto now = std::chrono::steady_clock::now();
     log.wall_seconds.push_back(std::chrono::duration<double>(now - wall_last).count());
     wall_last = now;
+    if (options.wall_counters) {
+      std::vector<std::pair<std::string, double>> counters = options.wall_counters();
+      std::vector<double>& increase = wall_increases.emplace_back();
+      for (size_t c = 0; c < counters.size(); ++c) increase.push_back(counters[c].second - wall_before[c].second);
+      wall_before = std::move(counters);
+    }
     if (summary.evaluated) {
       log.last_accuracy = summary.test_accuracy;
       log.best_accuracy = std::max(log.best_accuracy, summary.test_accuracy);

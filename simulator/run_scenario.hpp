@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sflsim::client {
 struct RoundRecord;
@@ -24,6 +26,8 @@ struct RoundSummary;
 }
 
 namespace sflsim::cli {
+
+class RoundComputer;
 
 struct RunOptions {
   std::filesystem::path out_dir = "results";
@@ -37,6 +41,14 @@ struct RunOptions {
   bool resume = false;
   // Stop as a signal would, at the first boundary at rest after this round (tests).
   int stop_after_round = 0;
+  // Set: the clients' rounds are recorded and computed there (another
+  // process, or through the same bytes here), for the algorithms whose server
+  // side is per client; see remote_rounds.hpp. Must outlive the World.
+  RoundComputer* round_computer = nullptr;
+  // Running totals (name, value) read at every round's end; wall.csv gets a
+  // column per name with each round's increase (run_on_ranks: bytes between
+  // ranks, workers' compute time, rank 0's CPU time).
+  std::function<std::vector<std::pair<std::string, double>>()> wall_counters;
   // Observers (tests): each client record as it is made, each round as it is reported.
   std::function<void(const client::RoundRecord&)> observe_record;
   std::function<void(const server::RoundSummary&)> observe_round;

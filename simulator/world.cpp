@@ -51,8 +51,8 @@ std::vector<std::vector<int64_t>> partition(const Scenario& s, const datasets::I
 
 }  // namespace
 
-World::World(const Scenario& s, int threads) : scenario(s) {
-  data = datasets::load_dataset(s.dataset.name, s.dataset.dir);
+datasets::DatasetSplits load_world_data(const Scenario& s) {
+  datasets::DatasetSplits data = datasets::load_dataset(s.dataset.name, s.dataset.dir);
   if (s.dataset.train_fraction < 1.0) {
     const int64_t keep = std::max<int64_t>(
         s.clients.count, std::llround(s.dataset.train_fraction * static_cast<double>(data.train.size())));
@@ -63,12 +63,10 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     data.test.images = data.test.images.narrow(0, 0, s.training.eval_samples);
     data.test.labels = data.test.labels.narrow(0, 0, s.training.eval_samples);
   }
-  if (data.train.size() < s.clients.count) {
-    throw ScenarioError("scenario: $.clients.count: " + std::to_string(s.clients.count) + " clients but only " +
-                        std::to_string(data.train.size()) + " training samples");
-  }
-  partition = cli::partition(s, data.train);
+  return data;
+}
 
+supernet::SupernetOptions supernet_options(const Scenario& s, const datasets::DatasetSplits& data) {
   supernet::SupernetOptions net_options;
   net_options.in_channels = data.train.channels();
   net_options.num_classes = data.train.num_classes;
@@ -76,7 +74,18 @@ World::World(const Scenario& s, int threads) : scenario(s) {
   net_options.image_width = data.train.width();
   net_options.width_multiplier = s.model.width_multiplier;
   net_options.init_seed = core::RngStream(s.seed, kServer, "init").next_u64();
-  net = std::make_unique<supernet::Supernet>(net_options);
+  return net_options;
+}
+
+World::World(const Scenario& s, int threads) : scenario(s) {
+  data = load_world_data(s);
+  if (data.train.size() < s.clients.count) {
+    throw ScenarioError("scenario: $.clients.count: " + std::to_string(s.clients.count) + " clients but only " +
+                        std::to_string(data.train.size()) + " training samples");
+  }
+  partition = cli::partition(s, data.train);
+
+  net = std::make_unique<supernet::Supernet>(supernet_options(s, data));
   strategy = make_strategy(s, data.train);
 
   // Device tiers by cumulative fraction over client indices; networks drawn per client.

@@ -19,6 +19,11 @@
 
 namespace sflsim::cli {
 
+// The scenario's data as a run uses it (train_fraction and eval_samples applied).
+datasets::DatasetSplits load_world_data(const Scenario& scenario);
+// The scenario's supernet on that data.
+supernet::SupernetOptions supernet_options(const Scenario& scenario, const datasets::DatasetSplits& data);
+
 struct World {
   // `threads` run the tensor work of clients, server sessions and evaluation
   // (each task on one thread with one LibTorch intra-op thread, so results do
@@ -50,6 +55,9 @@ struct World {
   std::vector<server::OrderLink*> orders;
   std::vector<server::NoticeLink*> notices;
   server::ResultLink* results = nullptr;
+  // Set by the runner when the clients' rounds are computed elsewhere
+  // (remote_rounds.hpp); declared before the client states whose tickets use it.
+  std::unique_ptr<protocol::ScriptRunner> scripts;
   std::vector<client::ClientSetup> client_setups;
   std::vector<client::ClientState> client_states;
   std::vector<server::SessionSetup> session_setups;
