@@ -6,6 +6,9 @@
 #include "simulator/core/des_benchmark.hpp"
 #include "simulator/interrupt.hpp"
 #include "simulator/json_reader.hpp"
+#include "simulator/rank_launch.hpp"
+#include "simulator/rank_worker.hpp"
+#include "simulator/ranked_run.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
 #include "simulator/sweep.hpp"
@@ -102,6 +105,25 @@ int run(int argc, char** argv) {
                     "Checkpoint each cell every N rounds; a rerun resumes an interrupted cell from its checkpoint")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
+  sflsim::cli::RankOptions rank_options;
+  for (CLI::App* sub : {run_cmd, sweep}) {
+    sub->add_option("--ranks", rank_options.spawn,
+                    "Start N worker processes here and spread the work over them (run: the clients' rounds; "
+                    "sweep: the cells); the outputs are the bytes of a run in one process")
+        ->check(CLI::Range(0, 4096));
+    const char* group = "Ranks started by a launcher (mpirun, srun), on one or several machines";
+    sub->add_option("--world", rank_options.world, "Processes in all: rank 0 runs, the others serve it")
+        ->check(CLI::Range(2, 4096))->group(group);
+    sub->add_option("--rank", rank_options.rank, "This process's rank, 0..N-1")->check(CLI::Range(0, 4095))->group(group);
+    sub->add_option("--store", rank_options.store,
+                    "Where the ranks meet: HOST:PORT of rank 0 (it listens there) or a file path every rank can open")
+        ->group(group);
+    sub->add_option("--bind", rank_options.bind_host, "This machine's address as the other ranks reach it")->group(group);
+    sub->add_option("--rank-timeout", rank_options.timeout_s,
+                    "Seconds of silence after which a worker rank is lost and its work goes to the others")
+        ->check(CLI::Range(1.0, 86400.0))
+        ->capture_default_str();
+  }
   CLI::App* schema = app.add_subcommand("schema", "Print every scenario key with its type, default and meaning (Markdown)");
 
   sflsim::cli::TrainBenchmarkOptions bench_train_options;
@@ -154,6 +176,13 @@ int run(int argc, char** argv) {
   }
   at::set_num_threads(threads);
   sflsim::datasets::set_compute_device(device);
+  if ((run_cmd->parsed() || sweep->parsed()) && rank_options.worker()) {
+    // A worker rank: rank 0 sends it everything it needs.
+    at::set_num_threads(1);
+    sflsim::cli::RankWorld ranks(rank_options, threads, run_cmd->parsed() ? "run" : "sweep",
+                                 run_cmd->parsed() ? scenario_path : sweep_path);
+    return sflsim::cli::serve_rank_zero(ranks.comm(), threads);
+  }
 
   if (run_cmd->parsed() && !resume_dir.empty()) {
     if (run_cmd->count("--out") > 0 && std::filesystem::path(out_dir) != std::filesystem::path(resume_dir)) {
@@ -189,7 +218,13 @@ int run(int argc, char** argv) {
     // --threads must not change the results.
     at::set_num_threads(1);
     run_options.threads = threads;
-    const sflsim::cli::RunResult result = sflsim::cli::run_scenario(scenario, run_options);
+    sflsim::cli::RunResult result;
+    if (rank_options.active()) {
+      sflsim::cli::RankWorld ranks(rank_options, threads, "run", scenario_path);
+      result = sflsim::cli::run_on_ranks(scenario, run_options, ranks, rank_options);
+    } else {
+      result = sflsim::cli::run_scenario(scenario, run_options);
+    }
     std::printf("final test accuracy %.4f (best %.4f) after %.1f s of virtual time; results in %s/\n",
                 result.final_accuracy, result.best_accuracy, result.virtual_seconds, out_dir.c_str());
     if (result.resumed_at > 0) std::printf("(resumed at round %d)\n", result.resumed_at);

@@ -1,0 +1,59 @@
+#pragma once
+// The messages between rank 0 and the worker ranks of one `sflsim run --ranks`
+// (or --world) simulation, and of a sweep spread over ranks. Torch-free.
+//
+//   rank 0 -> worker: hello (the resolved scenario, or a sweep), snapshot (a
+//                     round's supernet), job (a recorded client round, with
+//                     its supernet when the worker may not hold it), cell (a
+//                     sweep cell to run), shutdown
+//   worker -> rank 0: ready, result, failed (the job threw: deterministic, so
+//                     not retried elsewhere), missing (the job's supernet is
+//                     not held: send it along), heartbeat (while alive)
+//
+// Errors: decode() throws core::StateError (byte offset) on malformed bytes.
+#include "simulator/core/state_codec.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sflsim::cli {
+
+enum class RankMessageKind : std::uint8_t {
+  hello = 1,
+  snapshot = 2,
+  job = 3,
+  cell = 4,
+  shutdown = 5,
+  ready = 10,
+  result = 11,
+  failed = 12,
+  missing = 13,
+  heartbeat = 14,
+};
+
+// One message; which fields mean something depends on the kind.
+struct RankMessage {
+  RankMessageKind kind = RankMessageKind::heartbeat;
+  std::uint64_t id = 0;       // job or cell: its number; result, failed, missing: the job's
+  std::uint64_t version = 0;  // snapshot, job: the supernet's version; cell: checkpoint every N rounds
+  std::int64_t number = 0;    // hello: heartbeat period in ms; ready: the worker's threads; cell: the cell index
+  std::string text;     // hello: the resolved scenario (empty for a sweep); job: the encoded job; result: the
+                        // encoded result; failed: the error; cell: the cell's output directory
+  std::string payload;  // snapshot, job (when sent along): the supernet (put_tensors bytes); cell: its resolved scenario
+};
+
+inline RankMessage rank_message(RankMessageKind kind) {
+  RankMessage message;
+  message.kind = kind;
+  return message;
+}
+
+// The supernets a worker keeps (the newest versions; rank 0 mirrors the count).
+inline constexpr std::size_t kWorkerSnapshots = 3;
+
+std::string encode(const RankMessage& message);
+RankMessage decode_rank_message(std::string_view bytes);
+
+}  // namespace sflsim::cli

@@ -1,0 +1,160 @@
+#include "simulator/rank_worker.hpp"
+
+#include "simulator/core/work_pool.hpp"
+#include "simulator/rank_messages.hpp"
+#include "simulator/ranks/communicator.hpp"
+#include "simulator/remote_rounds.hpp"
+#include "simulator/run_scenario.hpp"
+#include "simulator/scenario_io.hpp"
+#include "simulator/world.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace sflsim::cli {
+
+namespace {
+
+constexpr std::chrono::hours kForever{24 * 365};
+
+// Sends to rank 0 from any thread; remembers that rank 0 is gone.
+struct ToRankZero {
+  ranks::Communicator& comm;
+  std::chrono::milliseconds timeout;
+  std::atomic<bool> gone{false};
+
+  void send(const RankMessage& message) {
+    if (gone) return;
+    try {
+      comm.send(0, encode(message), timeout);
+    } catch (const ranks::PeerLost&) {
+      gone = true;
+    }
+  }
+};
+
+// Says "alive" every period until stopped.
+class Heartbeat {
+ public:
+  Heartbeat(ToRankZero& to, std::chrono::milliseconds period)
+      : thread_([this, &to, period] {
+          std::unique_lock lock(mutex_);
+          while (!stop_) {
+            if (stopped_.wait_for(lock, period, [this] { return stop_; })) break;
+            lock.unlock();
+            to.send(rank_message(RankMessageKind::heartbeat));
+            lock.lock();
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    stopped_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable stopped_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+RankMessage reply_to(const RankMessage& request, RankMessageKind kind, std::string text = {}) {
+  RankMessage reply = rank_message(kind);
+  reply.id = request.id;
+  reply.text = std::move(text);
+  return reply;
+}
+
+}  // namespace
+
+int serve_rank_zero(ranks::Communicator& comm, int threads) {
+  RankMessage hello;
+  try {
+    hello = decode_rank_message(comm.receive(0, kForever));
+  } catch (const ranks::PeerLost&) {
+    return 1;
+  }
+  const std::chrono::milliseconds period{std::max<std::int64_t>(hello.number, 10)};
+  ToRankZero to{comm, 30 * period};
+  Heartbeat heartbeat(to, period);
+
+  // A run's worker loads the scenario's data and keeps the supernets it is sent.
+  std::unique_ptr<Scenario> scenario;
+  datasets::DatasetSplits data;
+  std::unique_ptr<SupernetCache> nets;
+  if (!hello.text.empty()) {
+    try {
+      scenario = std::make_unique<Scenario>(parse_scenario(hello.text, "rank 0's scenario"));
+      data = load_world_data(*scenario);
+      nets = std::make_unique<SupernetCache>(supernet_options(*scenario, data), kWorkerSnapshots);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sflsim: rank %d: cannot load the scenario's data: %s\n", comm.rank(), e.what());
+      return 1;
+    }
+  }
+  RankMessage ready = rank_message(RankMessageKind::ready);
+  ready.number = threads;
+  to.send(ready);
+
+  {
+    // Jobs side by side on `threads` threads; sweep cells one at a time (each uses `threads` itself).
+    core::WorkPool jobs(threads, [] { at::set_num_threads(1); });
+    core::WorkPool cells(1, [] { at::set_num_threads(1); });
+    while (!to.gone) {
+      RankMessage message;
+      try {
+        message = decode_rank_message(comm.receive(0, kForever));
+      } catch (const ranks::PeerLost&) {
+        to.gone = true;
+        break;
+      }
+      if (message.kind == RankMessageKind::shutdown) break;
+      if (message.kind == RankMessageKind::snapshot && nets) {
+        nets->get(message.version, message.payload);
+      } else if (message.kind == RankMessageKind::job && nets) {
+        std::shared_ptr<const supernet::Supernet> net =
+            message.payload.empty() ? nets->find(message.version) : nets->get(message.version, message.payload);
+        if (!net) {
+          to.send(reply_to(message, RankMessageKind::missing));
+          continue;
+        }
+        jobs.submit([&to, &data, net, request = std::move(message)] {
+          try {
+            to.send(reply_to(request, RankMessageKind::result,
+                             encode(compute_round(decode_job(request.text), *net, data.train))));
+          } catch (const std::exception& e) {
+            to.send(reply_to(request, RankMessageKind::failed, e.what()));
+          }
+        });
+      } else if (message.kind == RankMessageKind::cell) {
+        cells.submit([&to, threads, request = std::move(message)] {
+          try {
+            RunOptions options;
+            options.out_dir = request.text;
+            options.scenario_text = request.payload;
+            options.progress = false;
+            options.threads = threads;
+            options.checkpoint_every = static_cast<int>(request.version);
+            options.resume = true;
+            run_scenario(parse_scenario(options.scenario_text, request.text), options);
+            to.send(reply_to(request, RankMessageKind::result));
+          } catch (const std::exception& e) {
+            to.send(reply_to(request, RankMessageKind::failed, e.what()));
+          }
+        });
+      }
+    }
+  }  // the pools finish what they hold (their replies go nowhere if rank 0 is gone)
+  return to.gone ? 1 : 0;
+}
+
+}  // namespace sflsim::cli
