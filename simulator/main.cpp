@@ -9,6 +9,7 @@
 #include "simulator/rank_launch.hpp"
 #include "simulator/rank_worker.hpp"
 #include "simulator/ranked_run.hpp"
+#include "simulator/ranked_sweep.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
 #include "simulator/sweep.hpp"
@@ -101,6 +102,11 @@ int run(int argc, char** argv) {
   sweep->add_option("--out", sweep_out, "Directory for sweep.csv and one directory per cell")->capture_default_str();
   sweep->add_flag("--no-progress", sweep_quiet, "Only the one line per cell, no per-round bar");
   int sweep_checkpoint_every = 0;
+  int sweep_cell = -1;
+  sweep->add_option("--cell", sweep_cell,
+                    "Run only cell K (0-based; e.g. a Slurm job array's $SLURM_ARRAY_TASK_ID); sweep.csv is left to "
+                    "a later run of the whole sweep, which skips finished cells")
+      ->check(CLI::Range(0, 1000000));
   sweep->add_option("--checkpoint-every", sweep_checkpoint_every,
                     "Checkpoint each cell every N rounds; a rerun resumes an interrupted cell from its checkpoint")
       ->check(CLI::Range(0, 1000000))
@@ -241,11 +247,29 @@ int run(int argc, char** argv) {
     sweep_options.threads = threads;
     sweep_options.progress = !sweep_quiet;
     sweep_options.checkpoint_every = sweep_checkpoint_every;
+    sweep_options.only_cell = sweep_cell;
     sflsim::cli::install_stop_handlers();
     at::set_num_threads(1);  // as for run: results must not depend on --threads
-    const sflsim::cli::SweepResult result = sflsim::cli::run_sweep(sweep_path, sweep_options);
-    std::printf("%d cells: %d run, %d finished earlier; table in %s/sweep.csv\n", result.cells, result.ran,
-                result.skipped, sweep_out.c_str());
+    sflsim::cli::SweepResult result;
+    if (rank_options.active()) {
+      if (sweep_cell >= 0) throw std::invalid_argument("--cell runs one cell here: drop --ranks / --world");
+      sflsim::cli::sweep_cells(sweep_path);  // a bad sweep file fails before any worker starts
+      sflsim::cli::RankWorld ranks(rank_options, threads, "sweep", sweep_path);
+      sflsim::cli::RankPool pool(ranks.comm(), sflsim::cli::rank_message(sflsim::cli::RankMessageKind::hello),
+                                 sflsim::cli::rank_pool_options(rank_options, ranks));
+      sflsim::cli::RankCellRunner runner(pool, threads);
+      sweep_options.runner = &runner;
+      result = sflsim::cli::run_sweep(sweep_path, sweep_options);
+    } else {
+      result = sflsim::cli::run_sweep(sweep_path, sweep_options);
+    }
+    if (sweep_cell >= 0) {
+      std::printf("cell %d of %d done; the whole sweep's command (without --cell) writes %s/sweep.csv\n", sweep_cell,
+                  result.cells, sweep_out.c_str());
+    } else {
+      std::printf("%d cells: %d run, %d finished earlier; table in %s/sweep.csv\n", result.cells, result.ran,
+                  result.skipped, sweep_out.c_str());
+    }
   } else if (schema->parsed()) {
     std::cout << sflsim::cli::schema_markdown();
   } else if (train->parsed()) {

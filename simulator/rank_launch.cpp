@@ -48,6 +48,9 @@ pid_t spawn_worker(const std::vector<std::string>& args) {
     // A worker must not outlive rank 0, even one killed with -9.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
+    // Ctrl-C reaches the whole process group: rank 0 stops at the next round
+    // boundary with a checkpoint and then shuts its workers down.
+    ::signal(SIGINT, SIG_IGN);
     ::execv("/proc/self/exe", argv.data());
     ::_exit(127);
   }
@@ -78,6 +81,10 @@ RankWorld::RankWorld(const RankOptions& options, int threads, const std::string&
     store = ranks::StoreAddress::parse(options.store);
   }
   comm_ = ranks::Communicator::join(store, rank, world, options.timeout(), options.bind_host);
+}
+
+void RankWorld::kill_worker(int rank) {
+  if (rank >= 1 && static_cast<size_t>(rank) <= children_.size()) ::kill(children_[static_cast<size_t>(rank) - 1], SIGKILL);
 }
 
 RankWorld::~RankWorld() {

@@ -50,6 +50,10 @@ class RankWorld {
   RankWorld& operator=(const RankWorld&) = delete;
 
   ranks::Communicator& comm() { return *comm_; }
+  // A worker rank 0 has given up on: if this process started it, it is
+  // killed (a hung worker must not wake up and write into a sweep cell that
+  // another worker has taken over). Others are their launcher's to end.
+  void kill_worker(int rank);
 
  private:
   std::string store_dir_;  // the spawned world's FileStore directory

@@ -39,7 +39,9 @@ RankPool::RankPool(ranks::Communicator& comm, const RankMessage& hello, RankPool
     worker->rank = rank;
     workers_.push_back(std::move(worker));
   }
-  const std::string greeting = encode(hello);
+  RankMessage greeting_message = hello;
+  greeting_message.number = options_.heartbeat.count();  // how often the worker says it is alive
+  const std::string greeting = encode(greeting_message);
   for (auto& worker : workers_) {
     try {
       comm_.send(worker->rank, greeting, options_.ready_timeout);
@@ -165,6 +167,7 @@ void RankPool::lose(Worker& worker, const std::string& why) {
     options_.log("rank " + std::to_string(worker.rank) + " lost (" + why + "); " + std::to_string(orphans) +
                  " of its requests go to other ranks");
   }
+  if (options_.on_lost) options_.on_lost(worker.rank);
   changed_.notify_all();
 }
 

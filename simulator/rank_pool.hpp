@@ -45,6 +45,7 @@ struct RankPoolOptions {
   std::chrono::milliseconds heartbeat{1000};   // how often workers say they are alive
   std::chrono::milliseconds ready_timeout{600000};  // for loading the data before the first request
   std::function<void(const std::string&)> log;  // one line per lost worker
+  std::function<void(int rank)> on_lost;        // after a worker is lost (RankWorld::kill_worker)
 };
 
 struct RankPoolStats {
@@ -56,6 +57,7 @@ struct RankPoolStats {
 
 class RankPool {
  public:
+  // `hello`: what every worker is greeted with (its heartbeat period is set here).
   RankPool(ranks::Communicator& comm, const RankMessage& hello, RankPoolOptions options);
   ~RankPool();  // shuts the live workers down
   RankPool(const RankPool&) = delete;

@@ -21,14 +21,19 @@ double process_cpu_seconds() {
 
 }  // namespace
 
-RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& ranks, const RankOptions& rank_options) {
+RankPoolOptions rank_pool_options(const RankOptions& rank_options, RankWorld& ranks) {
   RankPoolOptions pool_options;
   pool_options.timeout = rank_options.timeout();
   pool_options.heartbeat = std::min(std::chrono::milliseconds{1000}, pool_options.timeout / 4);
   pool_options.log = [](const std::string& line) { std::fprintf(stderr, "\nsflsim: %s\n", line.c_str()); };
+  pool_options.on_lost = [&ranks](int rank) { ranks.kill_worker(rank); };
+  return pool_options;
+}
+
+RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& ranks, const RankOptions& rank_options) {
+  const RankPoolOptions pool_options = rank_pool_options(rank_options, ranks);
   RankMessage hello = rank_message(RankMessageKind::hello);
   hello.text = options.scenario_text;
-  hello.number = pool_options.heartbeat.count();
   RankPool pool(ranks.comm(), hello, pool_options);
 
   // The computers outlive the world, whose scripts' tickets use them.

@@ -10,9 +10,14 @@
 // (SL, SFL-V2, SuperSFL with a shared server) run all in rank 0: the workers
 // only wait. Errors: as run_scenario, plus a worker's failure (runtime_error).
 #include "simulator/rank_launch.hpp"
+#include "simulator/rank_pool.hpp"
 #include "simulator/run_scenario.hpp"
 
 namespace sflsim::cli {
+
+// What rank 0's pool of workers is built with: the timeouts, a lost worker
+// reported on stderr (and killed, if this process started it).
+RankPoolOptions rank_pool_options(const RankOptions& rank_options, RankWorld& ranks);
 
 RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& ranks, const RankOptions& rank_options);
 

@@ -163,6 +163,31 @@ std::vector<Scenario> sweep_scenarios(const std::filesystem::path& sweep_file) {
   return checked_scenarios(sweep, cells_of(sweep), sweep_file);
 }
 
+namespace {
+
+// sweep.csv's row of a finished cell.
+std::string table_row(const SweepCell& cell, const std::filesystem::path& dir) {
+  const json summary = json::parse(read_text(dir / "summary.json"));
+  const json& totals = summary["totals"];
+  std::ostringstream row;
+  row << csv_field(cell.directory);
+  for (const std::string& assignment : cell.assignments) {
+    row << ',' << csv_field(value_text(json::parse(assignment.substr(assignment.find('=') + 1))));
+  }
+  row << ',' << summary["final_accuracy"].dump() << ',' << summary["best_accuracy"].dump() << ','
+      << summary["rounds"].dump() << ',' << summary["virtual_time_s"].dump() << ','
+      << number_or_empty(summary, "target_accuracy") << ',' << number_or_empty(summary, "rounds_to_target") << ','
+      << number_or_empty(summary, "virtual_time_to_target_s") << ','
+      << number_or_empty(summary, "rounds_to_sustained_target") << ','
+      << number_or_empty(summary, "virtual_time_to_sustained_target_s") << ',' << totals["bytes_up"].dump() << ','
+      << totals["bytes_down"].dump() << ',' << totals["bytes_activations"].dump() << ','
+      << totals["bytes_gradients"].dump() << ',' << totals["bytes_weights"].dump() << ','
+      << totals["energy_j"].dump() << '\n';
+  return row.str();
+}
+
+}  // namespace
+
 SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOptions& options) {
   const SweepFile sweep = read_sweep_file(sweep_file);
   const std::vector<SweepCell> cells = cells_of(sweep);
@@ -170,65 +195,80 @@ SweepResult run_sweep(const std::filesystem::path& sweep_file, const SweepOption
   // Every cell is checked before any runs: a typo in the last cell should not
   // cost the hours of the ones before it.
   const std::vector<Scenario> scenarios = checked_scenarios(sweep, cells, sweep_file);
+  if (options.only_cell >= static_cast<int>(cells.size())) {
+    throw std::invalid_argument("--cell " + std::to_string(options.only_cell) + ": the sweep has " +
+                                std::to_string(cells.size()) + " cells (0.." + std::to_string(cells.size() - 1) + ")");
+  }
 
   std::filesystem::create_directories(options.out_dir);
   SweepResult result;
   result.cells = static_cast<int>(cells.size());
-  std::ostringstream table;
-  table << "cell";
+  std::string header = "cell";
   for (const std::string& assignment : cells.front().assignments) {
-    table << ',' << csv_field(assignment.substr(0, assignment.find('=')));
+    header += ',' + csv_field(assignment.substr(0, assignment.find('=')));
   }
-  table << ",final_accuracy,best_accuracy,rounds,virtual_time_s,target_accuracy,rounds_to_target,"
-           "virtual_time_to_target_s,rounds_to_sustained_target,virtual_time_to_sustained_target_s,bytes_up,bytes_down,"
-           "bytes_activations,bytes_gradients,bytes_weights,energy_j\n";
+  header += ",final_accuracy,best_accuracy,rounds,virtual_time_s,target_accuracy,rounds_to_target,"
+            "virtual_time_to_target_s,rounds_to_sustained_target,virtual_time_to_sustained_target_s,bytes_up,bytes_down,"
+            "bytes_activations,bytes_gradients,bytes_weights,energy_j\n";
+  std::vector<std::string> rows(cells.size());  // of the finished cells
+  // Rewritten after every cell, so an interrupted sweep still has the rows it finished (in cell order).
+  const auto write_table = [&] {
+    std::string table = header;
+    for (const std::string& row : rows) table += row;
+    write_atomically(options.out_dir / "sweep.csv", table);
+  };
+  const auto line = [&](size_t i, const std::string& what) {
+    std::printf("[%zu/%zu] %s: %s\n", i + 1, cells.size(), cells[i].label.c_str(), what.c_str());
+    std::fflush(stdout);
+  };
+
+  std::vector<CellJob> to_run;
   for (size_t i = 0; i < cells.size(); ++i) {
-    const SweepCell& cell = cells[i];
-    const std::filesystem::path dir = options.out_dir / cell.directory;
+    if (options.only_cell >= 0 && i != static_cast<size_t>(options.only_cell)) continue;
+    const std::filesystem::path dir = options.out_dir / cells[i].directory;
     const std::string resolved = resolved_json(scenarios[i]);
     const bool same_scenario = std::filesystem::exists(dir / "scenario.resolved.json") &&
                                read_text(dir / "scenario.resolved.json") == resolved;
     const bool finished = same_scenario && std::filesystem::exists(dir / "summary.json");
     const bool resuming = !finished && same_scenario && std::filesystem::exists(dir / kCheckpointFile);
-    std::printf("[%zu/%zu] %s: %s\n", i + 1, cells.size(), cell.label.c_str(),
-                finished ? "finished earlier, skipped" : resuming ? "resuming from its checkpoint" : "running");
-    std::fflush(stdout);
+    line(i, finished ? "finished earlier, skipped" : resuming ? "resuming from its checkpoint" : "running");
     if (finished) {
       ++result.skipped;
-    } else {
-      std::filesystem::remove(dir / "summary.json");  // a changed cell is not finished until it is
-      if (!same_scenario) std::filesystem::remove(dir / kCheckpointFile);  // nor resumed from another scenario's state
-      std::filesystem::create_directories(dir);
+      rows[i] = table_row(cells[i], dir);
+      continue;
+    }
+    std::filesystem::remove(dir / "summary.json");  // a changed cell is not finished until it is
+    if (!same_scenario) std::filesystem::remove(dir / kCheckpointFile);  // nor resumed from another scenario's state
+    std::filesystem::create_directories(dir);
+    to_run.push_back({i, resolved, dir, options.checkpoint_every});
+  }
+  const auto finished = [&](size_t i) {
+    const std::filesystem::path dir = options.out_dir / cells[i].directory;
+    const json summary = json::parse(read_text(dir / "summary.json"));
+    char text[160];
+    std::snprintf(text, sizeof text, "final accuracy %.4f (best %.4f) after %.1f s of virtual time",
+                  summary["final_accuracy"].get<double>(), summary["best_accuracy"].get<double>(),
+                  summary["virtual_time_s"].get<double>());
+    line(i, text);
+    rows[i] = table_row(cells[i], dir);
+    ++result.ran;
+    if (options.only_cell < 0) write_table();
+  };
+  if (options.only_cell < 0) write_table();
+  if (options.runner) {
+    options.runner->run(to_run, finished);
+  } else {
+    for (const CellJob& job : to_run) {
       RunOptions run;
-      run.checkpoint_every = options.checkpoint_every;
-      run.resume = resuming;
-      run.out_dir = dir;
-      run.scenario_text = resolved;
+      run.checkpoint_every = job.checkpoint_every;
+      run.resume = true;  // from the checkpoint left there, if any (see above)
+      run.out_dir = job.dir;
+      run.scenario_text = job.scenario_text;
       run.progress = options.progress;
       run.threads = options.threads;
-      const RunResult r = run_scenario(scenarios[i], run);
-      std::printf("[%zu/%zu] %s: final accuracy %.4f (best %.4f) after %.1f s of virtual time\n", i + 1,
-                  cells.size(), cell.label.c_str(), r.final_accuracy, r.best_accuracy, r.virtual_seconds);
-      std::fflush(stdout);
-      ++result.ran;
+      run_scenario(scenarios[job.index], run);
+      finished(job.index);
     }
-    const json summary = json::parse(read_text(dir / "summary.json"));
-    const json& totals = summary["totals"];
-    table << csv_field(cell.directory);
-    for (const std::string& assignment : cell.assignments) {
-      table << ',' << csv_field(value_text(json::parse(assignment.substr(assignment.find('=') + 1))));
-    }
-    table << ',' << summary["final_accuracy"].dump() << ',' << summary["best_accuracy"].dump() << ','
-          << summary["rounds"].dump() << ',' << summary["virtual_time_s"].dump() << ','
-          << number_or_empty(summary, "target_accuracy") << ',' << number_or_empty(summary, "rounds_to_target") << ','
-          << number_or_empty(summary, "virtual_time_to_target_s") << ','
-          << number_or_empty(summary, "rounds_to_sustained_target") << ','
-          << number_or_empty(summary, "virtual_time_to_sustained_target_s") << ',' << totals["bytes_up"].dump() << ','
-          << totals["bytes_down"].dump() << ',' << totals["bytes_activations"].dump() << ','
-          << totals["bytes_gradients"].dump() << ',' << totals["bytes_weights"].dump() << ','
-          << totals["energy_j"].dump() << '\n';
-    // Rewritten after every cell, so an interrupted sweep still has the rows it finished.
-    write_atomically(options.out_dir / "sweep.csv", table.str());
   }
   return result;
 }

@@ -20,16 +20,40 @@
 #include "simulator/scenario.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace sflsim::cli {
+
+// A cell to run: its resolved scenario, into its directory (resuming from
+// its checkpoint there, if any).
+struct CellJob {
+  size_t index = 0;
+  std::string scenario_text;
+  std::filesystem::path dir;
+  int checkpoint_every = 0;
+};
+
+// Runs cells somewhere else than here one after another (sflsim sweep --ranks:
+// ranked_sweep.hpp). run() returns when every cell has finished, calling
+// `finished(index)` (from any thread, one call at a time) as each does;
+// a cell's failure is rethrown.
+class CellRunner {
+ public:
+  virtual ~CellRunner() = default;
+  virtual void run(const std::vector<CellJob>& cells, const std::function<void(size_t index)>& finished) = 0;
+};
 
 struct SweepOptions {
   std::filesystem::path out_dir = "sweep";
   int threads = 1;
   bool progress = true;
   int checkpoint_every = 0;  // each cell's (RunOptions); an unfinished cell resumes from its checkpoint
+  // >= 0: run only this cell (0-based; a Slurm job array's task), leaving
+  // sweep.csv to a later run of the whole sweep, which skips finished cells.
+  int only_cell = -1;
+  CellRunner* runner = nullptr;  // null: the cells run here, one after another
 };
 
 struct SweepCell {
