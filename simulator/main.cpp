@@ -1,6 +1,7 @@
 // sflsim: the command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 #include "datasets/compute_device.hpp"
 #include "datasets/dataset.hpp"
+#include "simulator/bench_ranks.hpp"
 #include "simulator/bench_suite.hpp"
 #include "simulator/bench_train.hpp"
 #include "simulator/core/des_benchmark.hpp"
@@ -157,6 +158,20 @@ int run(int argc, char** argv) {
   bench_train->add_option("--seconds", bench_train_options.seconds_per_measurement, "Seconds per measurement")
       ->capture_default_str();
 
+  sflsim::cli::RanksBenchOptions bench_ranks_options;
+  CLI::App* bench_ranks = bench->add_subcommand(
+      "ranks", "Samples/s, bytes between ranks and rank 0's waiting at --ranks 1, 2, 3 vs one process; a model of 16 "
+               "and 64 ranks");
+  bench_ranks->add_option("--scenario", bench_ranks_options.scenario)->capture_default_str();
+  bench_ranks->add_option("--rounds", bench_ranks_options.rounds)->check(CLI::Range(1, 1000))->capture_default_str();
+  bench_ranks->add_option("--ranks", bench_ranks_options.ranks, "Worker counts to measure")->capture_default_str();
+  bench_ranks->add_option("--model-threads-per-rank", bench_ranks_options.model_threads_per_rank)
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  bench_ranks->add_option("--model-link-gbps", bench_ranks_options.model_link_gbps, "Rank 0's network in the model")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
   sflsim::cli::SuiteOptions suite;
   int child_clients = -1;
   CLI::App* bench_round = bench->add_subcommand(
@@ -281,6 +296,10 @@ int run(int argc, char** argv) {
     std::cout << sflsim::core::to_json(sflsim::core::run_des_benchmark(bench_des_options)) << '\n';
   } else if (bench_train->parsed()) {
     std::cout << sflsim::cli::run_train_benchmark(bench_train_options) << '\n';
+  } else if (bench_ranks->parsed()) {
+    bench_ranks_options.self = std::filesystem::read_symlink("/proc/self/exe").string();
+    bench_ranks_options.threads = threads;
+    std::cout << sflsim::cli::run_ranks_benchmark(bench_ranks_options) << '\n';
   } else if (bench_round->parsed() || bench_memory->parsed()) {
     suite.self = std::filesystem::read_symlink("/proc/self/exe").string();
     suite.threads = threads;

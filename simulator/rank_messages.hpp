@@ -5,7 +5,8 @@
 //   rank 0 -> worker: hello (the resolved scenario, or a sweep), snapshot (a
 //                     round's supernet), job (a recorded client round, with
 //                     its supernet when the worker may not hold it), cell (a
-//                     sweep cell to run), shutdown
+//                     sweep cell to run), eval_model (the model a round
+//                     evaluates), eval (test samples to score), shutdown
 //   worker -> rank 0: ready, result, failed (the job threw: deterministic, so
 //                     not retried elsewhere), missing (the job's supernet is
 //                     not held: send it along), heartbeat (while alive)
@@ -26,6 +27,8 @@ enum class RankMessageKind : std::uint8_t {
   job = 3,
   cell = 4,
   shutdown = 5,
+  eval_model = 6,
+  eval = 7,
   ready = 10,
   result = 11,
   failed = 12,
@@ -38,10 +41,12 @@ struct RankMessage {
   RankMessageKind kind = RankMessageKind::heartbeat;
   std::uint64_t id = 0;       // job or cell: its number; result, failed, missing: the job's
   std::uint64_t version = 0;  // snapshot, job: the supernet's version; cell: checkpoint every N rounds
-  std::int64_t number = 0;    // hello: heartbeat period in ms; ready: the worker's threads; cell: the cell index
+  std::int64_t number = 0;    // hello: heartbeat period in ms; ready: the worker's threads; cell: the cell index;
+                              // eval: the first test sample (text: the count)
   std::string text;     // hello: the resolved scenario (empty for a sweep); job: the encoded job; result: the
                         // encoded result; failed: the error; cell: the cell's output directory
-  std::string payload;  // snapshot, job (when sent along): the supernet (put_tensors bytes); cell: its resolved scenario
+  std::string payload;  // snapshot, job (when sent along): the supernet (put_tensors bytes); cell: its resolved
+                        // scenario; eval_model: the model (a PartData)
 };
 
 inline RankMessage rank_message(RankMessageKind kind) {

@@ -194,7 +194,22 @@ void RankPool::broadcast(const std::shared_ptr<const SupernetSnapshot>& snapshot
       }
     }
   }
-  for (Worker* w : targets) {
+  send_to(targets, bytes);
+}
+
+void RankPool::broadcast(const RankMessage& message) {
+  std::vector<Worker*> targets;
+  {
+    const std::lock_guard lock(mutex_);
+    for (auto& w : workers_) {
+      if (w->live && w->ready) targets.push_back(w.get());
+    }
+  }
+  send_to(targets, encode(message));
+}
+
+void RankPool::send_to(const std::vector<Worker*>& workers, const std::string& bytes) {
+  for (Worker* w : workers) {
     try {
       comm_.send(w->rank, bytes, options_.timeout);
     } catch (const ranks::PeerLost& e) {

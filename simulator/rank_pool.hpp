@@ -67,6 +67,8 @@ class RankPool {
   int worker_threads() const;  // summed over the live workers, as they reported when ready
 
   void broadcast(const std::shared_ptr<const SupernetSnapshot>& snapshot);
+  // Sends `message` to every live worker (requests sent after it reach a worker after it).
+  void broadcast(const RankMessage& message);
   // The worker's reply to `request` (result or failed); nullopt when no worker is left.
   // `snapshot`: the supernet the request needs (null: none).
   std::optional<RankMessage> request(RankMessage request, const std::shared_ptr<const SupernetSnapshot>& snapshot);
@@ -80,6 +82,7 @@ class RankPool {
   void receive_from(Worker& worker);
   void lose(Worker& worker, const std::string& why);
   Worker* pick_worker();
+  void send_to(const std::vector<Worker*>& workers, const std::string& bytes);
 
   ranks::Communicator& comm_;
   RankPoolOptions options_;

@@ -1,12 +1,17 @@
 #include "simulator/rank_worker.hpp"
 
 #include "simulator/core/work_pool.hpp"
+#include "simulator/part_codec.hpp"
 #include "simulator/rank_messages.hpp"
 #include "simulator/ranks/communicator.hpp"
 #include "simulator/remote_rounds.hpp"
+#include "simulator/round_job.hpp"
 #include "simulator/run_scenario.hpp"
 #include "simulator/scenario_io.hpp"
 #include "simulator/world.hpp"
+
+#include "supernet/evaluate.hpp"
+#include "supernet/supernet.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -91,6 +96,8 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
   std::unique_ptr<Scenario> scenario;
   datasets::DatasetSplits data;
   std::unique_ptr<SupernetCache> nets;
+  std::unique_ptr<supernet::Supernet> shapes;  // what evaluated models are shaped from
+  std::pair<std::uint64_t, std::shared_ptr<const supernet::BodyPart>> evaluated;  // the last eval_model
   if (!hello.text.empty()) {
     try {
       scenario = std::make_unique<Scenario>(parse_scenario(hello.text, "rank 0's scenario"));
@@ -127,13 +134,35 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
           to.send(reply_to(message, RankMessageKind::missing));
           continue;
         }
-        jobs.submit([&to, &data, net, request = std::move(message)] {
+        jobs.submit([&to, &data, net, request = std::move(message), received = std::chrono::steady_clock::now()] {
           try {
-            to.send(reply_to(request, RankMessageKind::result,
-                             encode(compute_round(decode_job(request.text), *net, data.train))));
+            const double queued = std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+            RoundJobResult result = compute_round(decode_job(request.text), *net, data.train);
+            result.queued_seconds = queued;
+            to.send(reply_to(request, RankMessageKind::result, encode(result)));
           } catch (const std::exception& e) {
             to.send(reply_to(request, RankMessageKind::failed, e.what()));
           }
+        });
+      } else if (message.kind == RankMessageKind::eval_model && nets) {
+        core::StateReader in(message.payload);
+        const PartData part = get_part(in);
+        if (!shapes) shapes = std::make_unique<supernet::Supernet>(supernet_options(*scenario, data));
+        auto model = std::make_shared<supernet::BodyPart>(shapes->extract(config_of(part), part.first, part.last));
+        copy_slices(model->slices(), part, "the evaluated model");
+        evaluated = {message.version, std::move(model)};
+      } else if (message.kind == RankMessageKind::eval && nets) {
+        if (evaluated.first != message.version || !evaluated.second) {
+          to.send(reply_to(message, RankMessageKind::failed, "no evaluated model of version " + std::to_string(message.version)));
+          continue;
+        }
+        jobs.submit([&to, &data, model = evaluated.second, request = std::move(message)] {
+          const supernet::BatchScore score =
+              supernet::score_batch(*model, data.test, request.number, std::stoll(request.text));
+          core::StateWriter out;
+          out.i64(score.correct);
+          out.f64(score.loss_sum);
+          to.send(reply_to(request, RankMessageKind::result, out.take()));
         });
       } else if (message.kind == RankMessageKind::cell) {
         cells.submit([&to, threads, request = std::move(message)] {

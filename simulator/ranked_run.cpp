@@ -2,11 +2,14 @@
 
 #include "simulator/rank_pool.hpp"
 #include "simulator/ranks/communicator.hpp"
+#include "simulator/part_codec.hpp"
 #include "simulator/world.hpp"
+#include "supernet/evaluate.hpp"
 
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <exception>
 
 namespace sflsim::cli {
 
@@ -50,12 +53,57 @@ RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& 
   fallback = std::make_unique<LocalComputer>(world.net->architecture().options(), world.data.train);
   computer = std::make_unique<RankComputer>(pool, *fallback);
   options.round_computer = computer.get();
+  std::uint64_t evaluated_models = 0;
+  options.evaluate_elsewhere = [&pool, &world, &evaluated_models](const supernet::BodyPart& model,
+                                                                  int batch_size) -> std::optional<supernet::Evaluation> {
+    if (pool.live_workers() == 0) return std::nullopt;
+    RankMessage announce = rank_message(RankMessageKind::eval_model);
+    announce.version = ++evaluated_models;
+    core::StateWriter part;
+    put(part, body_data(model));
+    announce.payload = part.take();
+    pool.broadcast(announce);
+    const datasets::ImageDataset& test = world.data.test;
+    const int64_t batches = (test.size() + batch_size - 1) / batch_size;
+    std::vector<supernet::BatchScore> scores(static_cast<size_t>(batches));
+    std::vector<core::WorkTicket> tickets;
+    for (int64_t b = 0; b < batches; ++b) {
+      tickets.push_back(core::submit_work(world.work.get(), [&, b] {
+        const int64_t begin = b * batch_size;
+        const int64_t count = std::min<int64_t>(batch_size, test.size() - begin);
+        RankMessage request = rank_message(RankMessageKind::eval);
+        request.version = announce.version;
+        request.number = begin;
+        request.text = std::to_string(count);
+        const std::optional<RankMessage> reply = pool.request(std::move(request), nullptr);
+        if (!reply) {
+          scores[static_cast<size_t>(b)] = supernet::score_batch(model, test, begin, count);  // no worker left
+          return;
+        }
+        if (reply->kind == RankMessageKind::failed) throw std::runtime_error("a worker rank failed: " + reply->text);
+        core::StateReader in(reply->text);
+        scores[static_cast<size_t>(b)].correct = in.i64();
+        scores[static_cast<size_t>(b)].loss_sum = in.f64();
+      }));
+    }
+    std::exception_ptr failure;  // every batch is waited for before `scores` goes
+    for (const core::WorkTicket& ticket : tickets) {
+      try {
+        ticket.wait();
+      } catch (...) {
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+    return supernet::combine(scores, test.size());
+  };
   options.wall_counters = [&pool, &world] {
     const auto* remote = dynamic_cast<const RemoteRounds*>(world.scripts.get());
     const RankPoolStats stats = pool.stats();
     return std::vector<std::pair<std::string, double>>{
         {"rank_bytes", static_cast<double>(pool.bytes())},
         {"worker_compute_s", remote ? remote->compute_seconds() : 0.0},
+        {"worker_queue_s", remote ? remote->queued_seconds() : 0.0},
         {"round_trip_s", stats.round_trip_seconds},
         {"rank0_cpu_s", process_cpu_seconds()},
         {"jobs", remote ? static_cast<double>(remote->jobs()) : 0.0},

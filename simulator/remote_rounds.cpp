@@ -150,6 +150,11 @@ double RemoteRounds::compute_seconds() const {
   return compute_seconds_;
 }
 
+double RemoteRounds::queued_seconds() const {
+  const std::lock_guard lock(stats_mutex_);
+  return queued_seconds_;
+}
+
 void RemoteRounds::run(Computation& c, bool for_client) {
   const std::lock_guard running(c.running);
   if (for_client ? c.client_written : c.server_written) return;
@@ -195,6 +200,7 @@ void RemoteRounds::run(Computation& c, bool for_client) {
   {
     const std::lock_guard lock(stats_mutex_);
     compute_seconds_ += result.compute_seconds;
+    queued_seconds_ += result.queued_seconds;
   }
   if (client_ended && !c.client_written) {
     if (!result.has_client) throw std::runtime_error("a round job's result lacks the client's side");

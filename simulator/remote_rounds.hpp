@@ -90,6 +90,7 @@ class RemoteRounds : public protocol::ScriptRunner {
   // Jobs computed so far (reruns included) and their computing ranks' time.
   std::int64_t jobs() const { return jobs_; }
   double compute_seconds() const;
+  double queued_seconds() const;  // waiting for a thread where they were computed
 
  private:
   struct Computation;
@@ -100,6 +101,7 @@ class RemoteRounds : public protocol::ScriptRunner {
   std::atomic<std::int64_t> jobs_{0};
   mutable std::mutex stats_mutex_;
   double compute_seconds_ = 0;
+  double queued_seconds_ = 0;
 };
 
 // Serializes `net`'s tensors for a snapshot.

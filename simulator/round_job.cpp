@@ -167,6 +167,7 @@ std::string encode(const RoundJobResult& r) {
     out.f64(r.server_loss_sum);
   }
   out.f64(r.compute_seconds);
+  out.f64(r.queued_seconds);
   return out.take();
 }
 
@@ -192,6 +193,7 @@ RoundJobResult decode_result(std::string_view bytes) {
     r.server_loss_sum = in.f64();
   }
   r.compute_seconds = in.f64();
+  r.queued_seconds = in.f64();
   in.expect_done("a round job's result");
   return r;
 }

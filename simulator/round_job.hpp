@@ -83,6 +83,7 @@ struct RoundJobResult {
   double server_loss_sum = 0;
 
   double compute_seconds = 0;  // wall time the computing rank spent (not part of the results)
+  double queued_seconds = 0;   // wall time the job waited there for a free thread (set by a worker rank)
 };
 
 std::string encode(const RoundJob& job);

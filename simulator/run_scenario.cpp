@@ -236,7 +236,7 @@ RunResult run_world(World& world, const RunOptions& options) {
     world.sim->add_outage(core::OutageWindow{core::EntityId{0}, core::TimeWindow{from, to}});
   };
   coordinator.eval_every = scenario.training.eval_every;
-  coordinator.evaluate = [&world](const supernet::Supernet& net) {
+  coordinator.evaluate = [&world, &options](const supernet::Supernet& net) {
     const auto for_each_batch = [&world](int64_t count, const std::function<void(int64_t)>& body) {
       std::vector<core::WorkTicket> tickets;
       for (int64_t b = 0; b < count; ++b) tickets.push_back(core::submit_work(world.work.get(), [&body, b] { body(b); }));
@@ -247,8 +247,11 @@ RunResult run_world(World& world, const RunOptions& options) {
     world.strategy->prepare_evaluation(whole);
     // Batches of 100: they run in parallel beside the clients' chains, and
     // 500-sample feature maps (25 MB each) were the peak at 100 clients.
-    const supernet::Evaluation e = supernet::evaluate(whole, world.data.test, 100, for_each_batch);
-    return std::make_pair(e.accuracy, e.loss);
+    constexpr int kBatch = 100;
+    std::optional<supernet::Evaluation> e;
+    if (options.evaluate_elsewhere) e = options.evaluate_elsewhere(whole, kBatch);
+    if (!e) e = supernet::evaluate(whole, world.data.test, kBatch, for_each_batch);
+    return std::make_pair(e->accuracy, e->loss);
   };
   coordinator.on_round = [&](const server::RoundSummary& summary) {
     if (options.observe_round) options.observe_round(summary);

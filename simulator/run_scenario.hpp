@@ -11,9 +11,11 @@
 // SIGINT/SIGTERM stop the run at its next round boundary at rest, after a
 // checkpoint: run_world then throws Interrupted.
 #include "simulator/scenario.hpp"
+#include "supernet/evaluate.hpp"
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +47,9 @@ struct RunOptions {
   // process, or through the same bytes here), for the algorithms whose server
   // side is per client; see remote_rounds.hpp. Must outlive the World.
   RoundComputer* round_computer = nullptr;
+  // Set: evaluates the test set elsewhere in batches of `batch_size` (the
+  // scores combined in batch order, as here); nullopt: here after all.
+  std::function<std::optional<supernet::Evaluation>(const supernet::BodyPart& model, int batch_size)> evaluate_elsewhere;
   // Running totals (name, value) read at every round's end; wall.csv gets a
   // column per name with each round's increase (run_on_ranks: bytes between
   // ranks, workers' compute time, rank 0's CPU time).
