@@ -200,7 +200,7 @@ int run(int argc, char** argv) {
   if ((run_cmd->parsed() || sweep->parsed()) && rank_options.worker()) {
     // A worker rank: rank 0 sends it everything it needs.
     at::set_num_threads(1);
-    sflsim::cli::RankWorld ranks(rank_options, threads, run_cmd->parsed() ? "run" : "sweep",
+    sflsim::cli::RankWorld ranks(rank_options, threads, device, run_cmd->parsed() ? "run" : "sweep",
                                  run_cmd->parsed() ? scenario_path : sweep_path);
     return sflsim::cli::serve_rank_zero(ranks.comm(), threads);
   }
@@ -241,7 +241,7 @@ int run(int argc, char** argv) {
     run_options.threads = threads;
     sflsim::cli::RunResult result;
     if (rank_options.active()) {
-      sflsim::cli::RankWorld ranks(rank_options, threads, "run", scenario_path);
+      sflsim::cli::RankWorld ranks(rank_options, threads, device, "run", scenario_path);
       result = sflsim::cli::run_on_ranks(scenario, run_options, ranks, rank_options);
     } else {
       result = sflsim::cli::run_scenario(scenario, run_options);
@@ -269,7 +269,7 @@ int run(int argc, char** argv) {
     if (rank_options.active()) {
       if (sweep_cell >= 0) throw std::invalid_argument("--cell runs one cell here: drop --ranks / --world");
       sflsim::cli::sweep_cells(sweep_path);  // a bad sweep file fails before any worker starts
-      sflsim::cli::RankWorld ranks(rank_options, threads, "sweep", sweep_path);
+      sflsim::cli::RankWorld ranks(rank_options, threads, device, "sweep", sweep_path);
       sflsim::cli::RankPool pool(ranks.comm(), sflsim::cli::rank_message(sflsim::cli::RankMessageKind::hello),
                                  sflsim::cli::rank_pool_options(rank_options, ranks));
       sflsim::cli::RankCellRunner runner(pool, threads);

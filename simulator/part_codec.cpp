@@ -8,7 +8,7 @@
 namespace sflsim::cli {
 
 TensorData tensor_data(const at::Tensor& tensor) {
-  const at::Tensor t = tensor.detach().contiguous();
+  const at::Tensor t = tensor.detach().to(at::kCPU).contiguous();  // a CUDA tensor's bytes are read on the host
   TensorData out;
   out.dtype = static_cast<std::int32_t>(t.scalar_type());
   out.shape.assign(t.sizes().begin(), t.sizes().end());
@@ -55,13 +55,19 @@ supernet::SubnetConfig config_of(const PartData& data) {
 }
 
 void copy_into(const at::Tensor& target, const TensorData& data, const std::string& what) {
-  const at::Tensor dst = target.detach();
+  at::Tensor dst = target.detach();
   const std::vector<int64_t> shape(dst.sizes().begin(), dst.sizes().end());
   if (data.dtype != static_cast<std::int32_t>(dst.scalar_type()) || data.shape != shape || !dst.is_contiguous() ||
       data.bytes.size() != dst.nbytes()) {
     throw std::invalid_argument(what + " does not match this scenario's tensor (type, shape or size)");
   }
-  std::memcpy(dst.data_ptr(), data.bytes.data(), data.bytes.size());
+  if (dst.is_cpu()) {
+    std::memcpy(dst.data_ptr(), data.bytes.data(), data.bytes.size());
+  } else {  // on a CUDA device: through a host tensor
+    const at::Tensor host = at::empty(dst.sizes(), dst.options().device(at::kCPU));
+    std::memcpy(host.data_ptr(), data.bytes.data(), data.bytes.size());
+    dst.copy_(host);
+  }
 }
 
 void copy_slices(supernet::SliceSet& slices, const PartData& data, const std::string& what) {

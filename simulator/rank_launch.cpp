@@ -59,7 +59,8 @@ pid_t spawn_worker(const std::vector<std::string>& args) {
 
 }  // namespace
 
-RankWorld::RankWorld(const RankOptions& options, int threads, const std::string& subcommand, const std::string& target) {
+RankWorld::RankWorld(const RankOptions& options, int threads, const std::string& device, const std::string& subcommand,
+                     const std::string& target) {
   options.check();
   ranks::StoreAddress store;
   int world = options.world;
@@ -73,7 +74,9 @@ RankWorld::RankWorld(const RankOptions& options, int threads, const std::string&
     rank = 0;
     const std::string worker_threads = std::to_string(threads_per_worker(threads, options.spawn));
     for (int r = 1; r < world; ++r) {
-      children_.push_back(spawn_worker({"sflsim", "--threads", worker_threads, subcommand, target, "--rank",
+      const std::string worker_device = device == "cuda" ? "cuda:" + std::to_string(r - 1) : device;
+      children_.push_back(spawn_worker({"sflsim", "--threads", worker_threads, "--device", worker_device, subcommand,
+                                        target, "--rank",
                                         std::to_string(r), "--world", std::to_string(world), "--store",
                                         store.text(), "--rank-timeout", std::to_string(options.timeout_s)}));
     }

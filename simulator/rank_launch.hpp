@@ -43,8 +43,10 @@ struct RankOptions {
 // The world of ranks this process belongs to: started (with --ranks) and joined.
 class RankWorld {
  public:
-  // `subcommand` and `target` (run FILE, sweep FILE) are what spawned workers are started with.
-  RankWorld(const RankOptions& options, int threads, const std::string& subcommand, const std::string& target);
+  // `subcommand` and `target` (run FILE, sweep FILE) are what spawned workers
+  // are started with; `device`: theirs ("cuda" puts worker r on cuda:r-1, one GPU each).
+  RankWorld(const RankOptions& options, int threads, const std::string& device, const std::string& subcommand,
+            const std::string& target);
   ~RankWorld();  // spawned workers: waits for them to leave (killing what stays after a few seconds)
   RankWorld(const RankWorld&) = delete;
   RankWorld& operator=(const RankWorld&) = delete;

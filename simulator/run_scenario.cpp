@@ -182,7 +182,8 @@ RunResult run_world(World& world, const RunOptions& options) {
     for (size_t i = 0; i < log.wall_seconds.size(); ++i) {
       wall << i + 1 << ',' << fixed(log.wall_seconds[i], 3);
       for (size_t c = 0; c < wall_before.size(); ++c) {
-        wall << ',' << (i >= first_here ? fixed(wall_increases[i - first_here][c], 3) : "");
+        const bool seconds = wall_before[c].first.ends_with("_s");  // the others count (bytes, jobs)
+        wall << ',' << (i >= first_here ? fixed(wall_increases[i - first_here][c], seconds ? 3 : 0) : "");
       }
       wall << '\n';
     }
