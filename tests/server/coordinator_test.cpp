@@ -1,0 +1,514 @@
+// server::run_coordinator on a hand-built world: the coordinator and one
+// run_session per client (the code under test), links built as
+// simulator/world.cpp builds them, and clients played by this test (scripted
+// coroutines that record every notice and plan, and upload or stay silent as
+// told). Exact round end times, notices, summaries, and aggregation with the
+// failed clients passed in as results without uploads.
+//
+// Link rates are chosen so that a transfer costs a whole number of ns per
+// byte; the expected times below are written out with those numbers.
+#include "server/coordinator.hpp"
+#include "server/strategies.hpp"
+#include "supernet/supernet.hpp"
+
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+using namespace sflsim;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using core::SimDuration;
+using core::SimTime;
+
+namespace {
+
+constexpr int kCut = 2;
+
+supernet::SupernetOptions tiny_net() {
+  supernet::SupernetOptions o;
+  o.in_channels = 1;
+  o.image_height = o.image_width = 8;
+  o.width_multiplier = 0.25;
+  return o;
+}
+
+server::StrategyOptions strategy_options() {
+  server::StrategyOptions o;
+  o.batch_size = 8;
+  o.server_flops_per_s = 1'000'000'000;
+  o.timeout_factor = 2.0;
+  o.cut = {server::CutRule::Policy::fixed, 0.0, 0.0, kCut, 0.0, false};
+  o.aggregation = {true, 1.0, 0.5};
+  o.server_optimizer = {0.05, 0.0, 0.0};
+  return o;
+}
+
+// A client's device and links as the runner describes them.
+struct Net {
+  int64_t flops_per_s;
+  int64_t up_ns_per_byte;    // 8000 / Mbit/s
+  int64_t down_ns_per_byte;
+  int64_t latency_ns;
+};
+// c0: fast; c1: the slowest (it sets the pace of any round it is in); c2: in between.
+const std::vector<Net> kNets = {
+    {1'000'000'000, 1000, 1000, 10'000'000},
+    {100'000'000, 4000, 2000, 50'000'000},
+    {500'000'000, 2000, 1000, 20'000'000},
+};
+
+server::ClientProfile profile(const Net& n) {
+  server::ClientProfile p;
+  p.memory_gb = 4.0;
+  p.flops_per_s = n.flops_per_s;
+  p.up_bps = 8'000'000'000 / n.up_ns_per_byte;
+  p.down_bps = 8'000'000'000 / n.down_ns_per_byte;
+  p.latency = SimDuration{n.latency_ns};
+  p.samples = 16;
+  return p;
+}
+
+int64_t ns(SimTime t) { return t.time_since_epoch().count(); }
+SimTime at_ns(int64_t n) { return SimTime{SimDuration{n}}; }
+
+// What a scripted client does with a round's plan.
+enum class Action {
+  silent,             // nothing: its session reports at the deadline without an upload
+  upload,             // uploads the plan's model at once, every element set to `value`
+  stale_then_upload,  // first an update it trained alone from round 1's model, then as `upload`
+  batches_only,       // two batches of 8 with the server (each waits for its gradient), then no upload
+};
+
+// One notice as a client saw it, and the plan that followed by its due date.
+struct Seen {
+  int round = 0;
+  int64_t plan_due_ns = 0;
+  int64_t deadline_ns = 0;
+  int64_t at_ns = -1;
+  int64_t plan_at_ns = -1;  // -1: no plan by the due date
+  double plan_min = 0.0, plan_max = 0.0;  // of the plan's first prefix tensor
+  int64_t upload_sent_ns = -1;
+};
+
+struct ScriptedClient {
+  int notices = 0;                 // how many it waits for (its selected rounds)
+  std::map<int, Action> actions;   // by round; silent if absent
+  double value = 0.5;
+  std::vector<Seen> seen;
+  // batches_only: when each batch left and its gradient came, the server's losses.
+  std::vector<int64_t> batch_sent_ns, gradient_at_ns, features_numel;
+  std::vector<double> server_losses;
+};
+
+protocol::Heads clone_heads(const protocol::Heads& heads) {
+  protocol::Heads out;
+  for (const auto& h : heads) out.push_back(std::make_shared<supernet::LocalHead>(h->slices().clone(), h->cut()));
+  return out;
+}
+
+void fill(supernet::SliceSet& slices, double value) {
+  at::NoGradGuard no_grad;
+  for (at::Tensor& t : slices.tensors) t.fill_(value);
+}
+
+struct World {
+  // The simulation goes first (~World): its actors' frames and tasks refer to the members below.
+  std::unique_ptr<core::Simulation> simulation = std::make_unique<core::Simulation>(1);
+  core::Simulation& sim = *simulation;
+  supernet::Supernet net{tiny_net()};
+  const supernet::Architecture& arch = net.architecture();
+  const supernet::SubnetConfig full = arch.full_config();
+  std::unique_ptr<server::Strategy> strategy;
+  std::vector<server::ClientProfile> profiles;
+  core::FaultPlan faults;
+  core::Device& server = sim.create<core::Device>(core::DeviceSpec{"server", core::EntityId{0}, 1'000'000'000, 0, 1, {}});
+  server::ResultLink& results = mailbox<server::ResultLink>("server.results");
+  std::vector<server::Uplink*> uplinks;
+  std::vector<server::Downlink*> downlinks;
+  std::vector<server::OrderLink*> orders;
+  std::vector<server::NoticeLink*> notices;
+  int64_t down = 0, gradients = 0, weights = 0;
+  std::vector<server::SessionSetup> sessions;
+  std::vector<ScriptedClient> clients;
+  server::CoordinatorSetup setup;
+
+  // What the coordinator told the world.
+  std::vector<server::RoundSummary> summaries;
+  std::vector<std::vector<at::Tensor>> supernet_after;  // by summary
+  std::vector<int> boundaries;
+  std::vector<std::pair<int64_t, int64_t>> outages;
+  int evaluations = 0;
+
+  template <typename Link>
+  Link& mailbox(const std::string& name) {
+    const core::EntityId box{uint64_t{1} << 62};
+    faults.link_drop_probability[name] = 0.0;
+    return sim.create<Link>(core::LinkOptions{name, box, box, {}, core::gbps(1000), {}, nullptr});
+  }
+
+  ~World() { simulation.reset(); }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  World(std::unique_ptr<server::Strategy> chosen, size_t count, std::vector<std::vector<int>> selected)
+      : strategy(std::move(chosen)) {
+    for (size_t c = 0; c < count; ++c) profiles.push_back(profile(kNets[c]));
+    strategy->assign_parts(arch, profiles);
+    clients.resize(count);
+    for (size_t c = 0; c < count; ++c) {
+      std::string name = "c";
+      name += std::to_string(c);
+      const core::EntityId me{c + 1}, srv{0};
+      const server::ClientProfile& p = profiles[c];
+      uplinks.push_back(&sim.create<server::Uplink>(core::LinkOptions{name + ".up", me, srv, p.latency, p.up_bps, {}, nullptr}));
+      downlinks.push_back(
+          &sim.create<server::Downlink>(core::LinkOptions{name + ".down", srv, me, p.latency, p.down_bps, {}, nullptr}));
+      orders.push_back(&mailbox<server::OrderLink>(name + ".orders"));
+      notices.push_back(&mailbox<server::NoticeLink>(name + ".notices"));
+      server::SessionSetup session;
+      session.client = static_cast<int>(c);
+      session.device = &server;
+      session.uplink = uplinks.back();
+      session.downlink = downlinks.back();
+      session.orders = orders.back();
+      session.results = &results;
+      session.traffic = {&down, &gradients, &weights};
+      sessions.push_back(session);
+      for (size_t r = 1; r < selected.size(); ++r) {
+        if (std::find(selected[r].begin(), selected[r].end(), static_cast<int>(c)) != selected[r].end()) {
+          ++clients[c].notices;
+        }
+      }
+    }
+    setup.supernet = &net;
+    setup.strategy = strategy.get();
+    setup.profiles = &profiles;
+    setup.orders = orders;
+    setup.notices = notices;
+    setup.results = &results;
+    setup.rounds = static_cast<int>(selected.size()) - 1;
+    setup.selected = std::move(selected);
+    setup.device = &server;
+    setup.eval_every = 2;
+    setup.at_boundary = [this](int next_round) { boundaries.push_back(next_round); };
+    setup.outage_round = [](int) { return false; };
+    setup.begin_outage = [this](SimTime from, SimTime to) {
+      outages.emplace_back(ns(from), ns(to));
+      sim.add_outage(core::OutageWindow{core::EntityId{0}, core::TimeWindow{from, to}});
+    };
+    setup.evaluate = [this](const supernet::Supernet&) {
+      ++evaluations;
+      return std::make_pair(0.25, 2.0);
+    };
+    setup.on_round = [this](const server::RoundSummary& s) {
+      summaries.push_back(s);
+      std::vector<at::Tensor> snapshot;
+      for (const at::Tensor& t : net.tensors()) snapshot.push_back(t.clone());
+      supernet_after.push_back(std::move(snapshot));
+    };
+  }
+
+  // The client's script: each notice, the plan by its due date, then the round's action.
+  asio::awaitable<void> play(size_t c) {
+    ScriptedClient& me = clients[c];
+    for (int k = 0; k < me.notices; ++k) {
+      auto receiving = notices[c]->receive_until(core::kNever);
+      auto received = co_await std::move(receiving);
+      auto& [closed, notice] = received;
+      REQUIRE_FALSE(closed);
+      Seen seen{notice.round, notice.plan_due_ns, notice.deadline_ns, ns(sim.now())};
+      std::optional<protocol::RoundPlan> plan;
+      while (!plan) {
+        auto waiting = downlinks[c]->receive_until(at_ns(notice.plan_due_ns));
+        auto arrived = co_await std::move(waiting);
+        auto& [late, message] = arrived;
+        if (late) break;
+        auto* p = std::get_if<protocol::RoundPlan>(&message);
+        if (p != nullptr && p->round == notice.round) plan = std::move(*p);
+      }
+      const auto action = me.actions.find(notice.round);
+      if (plan) {
+        seen.plan_at_ns = ns(sim.now());
+        const at::Tensor& first = plan->prefix->slices().tensors.front();
+        seen.plan_min = first.min().item<double>();
+        seen.plan_max = first.max().item<double>();
+      }
+      if (plan && action != me.actions.end() && action->second == Action::batches_only) {
+        const int64_t bytes = 8 * (arch.activation_bytes(plan->prefix->config(), plan->cut) + protocol::kLabelBytes);
+        for (int64_t b = 0; b < 2; ++b) {
+          protocol::Activations batch;
+          batch.round = plan->round;
+          batch.batch = b;
+          *batch.features.value = plan->prefix->forward(at::rand({8, 1, 8, 8}), supernet::Mode::train).detach();
+          batch.labels = at::randint(0, 10, {8}, at::kLong);
+          me.features_numel.push_back(batch.features.value->numel());
+          me.batch_sent_ns.push_back(ns(sim.now()));
+          auto sending = uplinks[c]->send(std::move(batch), bytes);
+          co_await std::move(sending);
+          auto waiting = downlinks[c]->receive_until(core::kNever);
+          auto arrived = co_await std::move(waiting);
+          auto& [lost, message] = arrived;
+          REQUIRE_FALSE(lost);
+          auto* gradient = std::get_if<protocol::CutGradient>(&message);
+          REQUIRE(gradient != nullptr);
+          CHECK(gradient->batch == b);
+          me.gradient_at_ns.push_back(ns(sim.now()));
+          me.server_losses.push_back(gradient->step.get().loss);
+        }
+      } else if (plan && action != me.actions.end() && action->second != Action::silent) {
+        if (action->second == Action::stale_then_upload) {
+          protocol::ModelUpload stale;
+          stale.round_trained = 1;
+          stale.cut = plan->cut;
+          stale.prefix = std::make_shared<supernet::BodyPart>(plan->prefix->slices().clone(), 1, plan->cut);
+          stale.heads = clone_heads(plan->heads);
+          stale.samples = 16;
+          const int64_t bytes = protocol::model_bytes(stale.prefix, stale.heads);
+          auto sending = uplinks[c]->send(std::move(stale), bytes);
+          co_await std::move(sending);
+        }
+        protocol::ModelUpload upload;
+        upload.round_trained = plan->round;
+        upload.cut = plan->cut;
+        upload.prefix = plan->prefix;
+        upload.heads = plan->heads;
+        fill(upload.prefix->slices(), me.value);
+        for (const auto& head : upload.heads) fill(head->slices(), me.value);
+        upload.samples = 16;
+        upload.trained.value->local_sum = 3.0;  // mean local loss 1.5
+        upload.trained.value->local_batches = 2;
+        const int64_t bytes = protocol::model_bytes(upload.prefix, upload.heads);
+        seen.upload_sent_ns = ns(sim.now());
+        auto sending = uplinks[c]->send(std::move(upload), bytes);
+        co_await std::move(sending);
+      }
+      me.seen.push_back(seen);
+    }
+  }
+
+  void run() {
+    sim.set_fault_plan(faults);
+    for (size_t c = 0; c < sessions.size(); ++c) {
+      sim.spawn({"session" + std::to_string(c), core::EntityId{0}, true, false},
+                [this, c]() { return server::run_session(sessions[c]); });
+      sim.spawn({"client" + std::to_string(c), core::EntityId{c + 1}, false, true}, [this, c]() { return play(c); });
+    }
+    sim.spawn({"coordinator", core::EntityId{0}, false, false},
+              [this]() { return server::run_coordinator(sim, setup); });
+    const core::RunReport report = sim.run();
+    REQUIRE_FALSE(report.deadlock.has_value());
+  }
+
+  int64_t nominal(size_t c) const { return profiles[c].nominal_round_time.count(); }
+  // The prefix and its head at the cut, as the plan carries them.
+  int64_t model_bytes() const { return arch.weight_bytes(full, 1, kCut) + arch.head_weight_bytes(full, kCut); }
+};
+
+void check_notice(const Seen& s, int round, int64_t start, int64_t period) {
+  CAPTURE(round);
+  CHECK(s.round == round);
+  CHECK(s.at_ns == start);
+  CHECK(s.plan_due_ns == start + period / 2);
+  CHECK(s.deadline_ns == start + period);
+}
+
+}  // namespace
+
+TEST_CASE("the coordinator's rounds: silent clients hold a round to its period, outage rounds last theirs, "
+          "notices are exact and failures reach aggregation as results without uploads", "[server]") {
+  // Round 1: every client; only c0 answers. Rounds 2-3: a server outage.
+  // Round 4: c0 and c2, both answer (c2 also brings an update from round 1).
+  World w(server::make_supersfl(strategy_options()), 3, {{}, {0, 1, 2}, {0, 1, 2}, {0, 2}, {0, 2}});
+  REQUIRE(w.strategy->reintegrates_late_uploads());
+  w.setup.outage_round = [](int round) { return round == 2 || round == 3; };
+  w.clients[0].actions = {{1, Action::upload}, {4, Action::upload}};
+  w.clients[2].actions = {{4, Action::stale_then_upload}};
+  const supernet::BodyPart suffix_before = w.net.extract(w.full, kCut + 1, w.arch.unit_count());
+  w.run();
+
+  // Periods: timeout_factor (2) x the slowest selected client's nominal round.
+  REQUIRE(w.profiles[0].cut == kCut);
+  const int64_t all = 2 * std::max({w.nominal(0), w.nominal(1), w.nominal(2)});
+  const int64_t without_c1 = 2 * std::max(w.nominal(0), w.nominal(2));
+  REQUIRE(all == 2 * w.nominal(1));
+  REQUIRE(without_c1 < all);
+  const int64_t pb = w.model_bytes();
+
+  REQUIRE(w.summaries.size() == 4);
+  // Round 1 lasts its whole period: c1 and c2 never answer.
+  const server::RoundSummary& r1 = w.summaries[0];
+  CHECK(r1.round == 1);
+  CHECK(ns(r1.end) == all);
+  CHECK_FALSE(r1.outage);
+  CHECK(r1.clients_ok == 1);
+  CHECK(r1.clients_failed == 2);
+  CHECK(r1.train_loss == 1.5);  // no server batch: the uploads' mean local loss
+  CHECK_FALSE(r1.evaluated);
+  CHECK(r1.reintegrated.empty());
+  // Rounds 2 and 3: one outage from round 1's end to round 3's, announced once.
+  REQUIRE(w.outages.size() == 1);
+  CHECK(w.outages[0] == std::make_pair(all, all + all + without_c1));
+  const server::RoundSummary& r2 = w.summaries[1];
+  CHECK(r2.round == 2);
+  CHECK(r2.outage);
+  CHECK(ns(r2.end) == 2 * all);
+  CHECK(r2.clients_ok == 0);
+  CHECK(r2.clients_failed == 3);
+  CHECK(r2.evaluated);  // every eval_every rounds, outage or not
+  CHECK(r2.test_accuracy == 0.25);
+  CHECK(r2.test_loss == 2.0);
+  const server::RoundSummary& r3 = w.summaries[2];
+  CHECK(r3.round == 3);
+  CHECK(r3.outage);
+  CHECK(ns(r3.end) == 2 * all + without_c1);  // its own selection's period
+  CHECK(r3.clients_failed == 2);
+  CHECK_FALSE(r3.evaluated);
+  // Round 4 ends when its last upload arrives, well before its deadline.
+  const int64_t s4 = 2 * all + without_c1;
+  const int64_t c0_upload = s4 + 10'000'000 + pb * 1000 + pb * 1000 + 10'000'000;
+  const int64_t c2_upload = s4 + 20'000'000 + pb * 1000 + 2 * pb * 2000 + 20'000'000;  // behind its stale update
+  const server::RoundSummary& r4 = w.summaries[3];
+  CHECK(r4.round == 4);
+  CHECK_FALSE(r4.outage);
+  CHECK(ns(r4.end) == std::max(c0_upload, c2_upload));
+  CHECK(ns(r4.end) < s4 + without_c1);
+  CHECK(r4.clients_ok == 2);
+  CHECK(r4.clients_failed == 0);
+  CHECK(r4.train_loss == 1.5);
+  CHECK(r4.evaluated);
+  CHECK(r4.reintegrated == std::vector<std::pair<int, int>>{{2, 3}});  // staleness 4 - 1
+  CHECK(w.evaluations == 2);
+  // Boundaries come before each round but round 1, except between consecutive
+  // outage rounds, which are played as one block (current behaviour: the header
+  // says "before each round after the first").
+  CHECK(w.boundaries == std::vector<int>{2, 4});
+
+  // The notices each client received, and the plans that followed.
+  REQUIRE(w.clients[0].seen.size() == 4);
+  REQUIRE(w.clients[1].seen.size() == 2);
+  REQUIRE(w.clients[2].seen.size() == 4);
+  for (size_t c = 0; c < 3; ++c) {
+    check_notice(w.clients[c].seen[0], 1, 0, all);
+    check_notice(w.clients[c].seen[1], 2, all, all);
+    CHECK(w.clients[c].seen[0].plan_at_ns == kNets[c].latency_ns + pb * kNets[c].down_ns_per_byte);
+    CHECK(w.clients[c].seen[1].plan_at_ns == -1);  // outage: no plan
+  }
+  for (size_t c : {size_t{0}, size_t{2}}) {
+    check_notice(w.clients[c].seen[2], 3, 2 * all, without_c1);
+    check_notice(w.clients[c].seen[3], 4, s4, without_c1);
+    CHECK(w.clients[c].seen[2].plan_at_ns == -1);
+    CHECK(w.clients[c].seen[3].plan_at_ns == s4 + kNets[c].latency_ns + pb * kNets[c].down_ns_per_byte);
+  }
+  CHECK(w.notices[1]->ready() == 0);  // c1 was told nothing of rounds 3 and 4
+  CHECK(w.downlinks[1]->stats().delivered == 1);
+  // Traffic: five plans went down (three in round 1, two in round 4), no gradient.
+  CHECK(w.weights == 5 * pb);
+  CHECK(w.down == 5 * pb);
+  CHECK(w.gradients == 0);
+
+  // Round 1's aggregation: c0's upload alone (the failed clients are results
+  // without uploads and without server batches): the prefix and the head at
+  // the cut are c0's values exactly; the server side is untouched.
+  const std::vector<at::Tensor>& after1 = w.supernet_after[0];
+  const supernet::BodyPart prefix = w.net.extract(w.full, 1, kCut);
+  const supernet::LocalHead head = w.net.extract_head(w.full, kCut);
+  for (const supernet::SliceSet* slices : {&prefix.slices(), &head.slices()}) {
+    for (int id : slices->spec_ids) {
+      CAPTURE(id);
+      CHECK(after1[static_cast<size_t>(id)].min().item<double>() == 0.5);
+      CHECK(after1[static_cast<size_t>(id)].max().item<double>() == 0.5);
+    }
+  }
+  const supernet::SliceSet& before = suffix_before.slices();
+  for (size_t i = 0; i < before.spec_ids.size(); ++i) {
+    CAPTURE(before.spec_ids[i]);
+    CHECK(at::equal(after1[static_cast<size_t>(before.spec_ids[i])], before.tensors[i]));
+  }
+}
+
+TEST_CASE("SL serves clients in turns: a turn lasts its own period, the next client's notice comes as it ends, "
+          "and its plan carries the previous upload", "[server]") {
+  World w(server::make_sl(strategy_options()), 2, {{}, {0, 1}});
+  REQUIRE(w.strategy->server_mode() == server::ServerMode::shared_in_turns);
+  w.clients[0].actions = {{1, Action::upload}};
+  w.run();
+  const int64_t turn0 = 2 * w.nominal(0), turn1 = 2 * w.nominal(1);
+  const int64_t pb = w.arch.weight_bytes(w.full, 1, kCut);  // SL: no local head
+  REQUIRE(w.clients[0].seen.size() == 1);
+  REQUIRE(w.clients[1].seen.size() == 1);
+  const Seen& first = w.clients[0].seen[0];
+  const Seen& second = w.clients[1].seen[0];
+  check_notice(first, 1, 0, turn0);
+  CHECK(first.plan_at_ns == 10'000'000 + pb * 1000);
+  CHECK(first.plan_min != first.plan_max);  // the supernet's own weights
+  const int64_t upload0 = first.plan_at_ns + pb * 1000 + 10'000'000;
+  check_notice(second, 1, upload0, turn1);  // its turn begins when c0's result comes
+  CHECK(second.plan_at_ns == upload0 + 50'000'000 + pb * 2000);
+  CHECK(second.plan_min == 0.5);  // c0's upload, written before this turn
+  CHECK(second.plan_max == 0.5);
+  REQUIRE(w.summaries.size() == 1);
+  CHECK(ns(w.summaries[0].end) == upload0 + turn1);  // c1 is silent: its whole turn
+  CHECK(w.summaries[0].clients_ok == 1);
+  CHECK(w.summaries[0].clients_failed == 1);
+  CHECK(w.summaries[0].evaluated);  // the last round
+  CHECK(w.weights == 2 * pb);
+}
+
+TEST_CASE("a client that trains with the server but never uploads fails the round; its server replica is still "
+          "aggregated and its server loss is the round's training loss", "[server]") {
+  World w(server::make_supersfl(strategy_options()), 2, {{}, {0, 1}});
+  w.clients[0].actions = {{1, Action::upload}};
+  w.clients[1].actions = {{1, Action::batches_only}};
+  const supernet::BodyPart suffix_before = w.net.extract(w.full, kCut + 1, w.arch.unit_count());
+  w.run();
+  const int64_t period = 2 * std::max(w.nominal(0), w.nominal(1));
+  REQUIRE(w.summaries.size() == 1);
+  const server::RoundSummary& r = w.summaries[0];
+  CHECK(ns(r.end) == period);  // c1's session waits for its upload to the deadline
+  CHECK(r.clients_ok == 1);
+  CHECK(r.clients_failed == 1);
+  // The mean server loss over the round's batches (c0 sent none): c1's two.
+  const ScriptedClient& c1 = w.clients[1];
+  REQUIRE(c1.server_losses.size() == 2);
+  CHECK(r.train_loss == (c1.server_losses[0] + c1.server_losses[1]) / 2);
+
+  // c1's batches, at its rates (4 us per byte up, 2 us down, 50 ms each way) and the server's 1 FLOP/ns.
+  const int64_t pb = w.model_bytes();
+  const int64_t plan_at = 50'000'000 + pb * 2000;
+  CHECK(c1.seen.at(0).plan_at_ns == plan_at);
+  const int64_t a_bytes = 8 * (w.arch.activation_bytes(w.full, kCut) + protocol::kLabelBytes);
+  const int64_t g_bytes = 4 * c1.features_numel.at(0);
+  const int64_t step = 3 * w.arch.forward_flops(w.full, kCut + 1, w.arch.unit_count()) * 8;
+  const int64_t trip = a_bytes * 4000 + 50'000'000 + step + g_bytes * 2000 + 50'000'000;
+  REQUIRE(c1.gradient_at_ns.size() == 2);
+  CHECK(c1.batch_sent_ns[0] == plan_at);
+  CHECK(c1.gradient_at_ns[0] == plan_at + trip);
+  CHECK(c1.gradient_at_ns[1] == plan_at + 2 * trip);
+  CHECK(w.gradients == 2 * g_bytes);
+  CHECK(w.down == 2 * pb + 2 * g_bytes);
+  CHECK(w.server.energy().busy_time(core::Activity::compute).count() == 2 * step);
+
+  // The prefix and head are c0's upload alone; the suffix is c1's trained replica (it moved).
+  const std::vector<at::Tensor>& after = w.supernet_after[0];
+  const supernet::BodyPart prefix = w.net.extract(w.full, 1, kCut);
+  for (int id : prefix.slices().spec_ids) {
+    CAPTURE(id);
+    CHECK(after[static_cast<size_t>(id)].min().item<double>() == 0.5);
+    CHECK(after[static_cast<size_t>(id)].max().item<double>() == 0.5);
+  }
+  const supernet::SliceSet& before = suffix_before.slices();
+  int64_t moved = 0;
+  for (size_t i = 0; i < before.spec_ids.size(); ++i) {
+    moved += at::equal(after[static_cast<size_t>(before.spec_ids[i])], before.tensors[i]) ? 0 : 1;
+  }
+  CHECK(moved == static_cast<int64_t>(before.spec_ids.size()));  // every tensor of it, BatchNorm statistics too
+}
