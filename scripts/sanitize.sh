@@ -18,7 +18,10 @@
 # code the other cases reach too: ASan turns each large LibTorch allocation into
 # an mmap, so training runs several times slower). Among them the resume of all
 # eight algorithms (464 s sanitized): the sanitized pass still resumes the fault
-# scenario, through the same checkpoint code.
+# scenario, through the same checkpoint code. And the --ranks runs of quickstart
+# (label ranks: several minutes each unsanitized); the sanitized pass runs the
+# ranks' communicator test, a small fault scenario on 2 ranks (ranks_smoke.sh)
+# and the scripted rounds with faults through their bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configure_only=false
@@ -37,7 +40,7 @@ cmake --build "$build_dir"
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-echo "+ ctest --test-dir $build_dir --output-on-failure -LE slow -E '^test_simulator$'"
-ctest --test-dir "$build_dir" --output-on-failure -LE slow -E '^test_simulator$'
+echo "+ ctest --test-dir $build_dir --output-on-failure -LE 'slow|^ranks$' -E '^test_simulator$'"
+ctest --test-dir "$build_dir" --output-on-failure -LE 'slow|^ranks$' -E '^test_simulator$'
 echo "+ $build_dir/tests/simulator/test_simulator '~[slow]~[heavy]'"
 "$build_dir/tests/simulator/test_simulator" '~[slow]~[heavy]' --durations yes

@@ -25,6 +25,10 @@ struct RankPool::Pending {
 
 namespace {
 
+std::string why_lost(const ranks::PeerLost& e, std::chrono::milliseconds timeout) {
+  return e.timed_out() ? "silent for " + std::to_string(timeout.count() / 1000) + " s" : "its connection closed";
+}
+
 void hold(std::set<std::uint64_t>& held, std::uint64_t version) {
   held.insert(version);
   while (held.size() > kWorkerSnapshots) held.erase(held.begin());
@@ -117,7 +121,7 @@ void RankPool::receive_from(Worker& worker) {
       bytes = comm_.receive(worker.rank, options_.timeout);
     } catch (const ranks::PeerLost& e) {
       const std::lock_guard lock(mutex_);
-      lose(worker, e.timed_out() ? "silent for " + std::to_string(options_.timeout.count() / 1000) + " s" : "its connection closed");
+      lose(worker, why_lost(e, options_.timeout));
       return;
     }
     RankMessage message;
@@ -164,8 +168,10 @@ void RankPool::lose(Worker& worker, const std::string& why) {
   if (stopping_) return;  // it leaves as told
   if (worker.ready) ++stats_.lost_workers;
   if (worker.ready && options_.log) {
+    int live = 0;
+    for (const auto& w : workers_) live += w->live ? 1 : 0;
     options_.log("rank " + std::to_string(worker.rank) + " lost (" + why + "); " + std::to_string(orphans) +
-                 " of its requests go to other ranks");
+                 (live > 0 ? " of its requests go to other ranks" : " of its requests, and all later work, are computed by rank 0"));
   }
   if (options_.on_lost) options_.on_lost(worker.rank);
   changed_.notify_all();
@@ -214,7 +220,7 @@ void RankPool::send_to(const std::vector<Worker*>& workers, const std::string& b
       comm_.send(w->rank, bytes, options_.timeout);
     } catch (const ranks::PeerLost& e) {
       const std::lock_guard lock(mutex_);
-      lose(*w, e.what());
+      lose(*w, why_lost(e, options_.timeout));
     }
   }
 }
@@ -247,7 +253,7 @@ std::optional<RankMessage> RankPool::request(RankMessage request, const std::sha
       comm_.send(worker->rank, encode(message), options_.timeout);
     } catch (const ranks::PeerLost& e) {
       lock.lock();
-      lose(*worker, e.what());
+      lose(*worker, why_lost(e, options_.timeout));
       lock.unlock();
     }
     lock.lock();

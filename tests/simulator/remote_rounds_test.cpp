@@ -26,7 +26,7 @@ test::RunOutputs computed_elsewhere(const cli::Scenario& s, int threads) {
 
 }  // namespace
 
-TEST_CASE("scripted rounds computed through their bytes equal the in-process chains", "[remote]") {
+TEST_CASE("scripted rounds computed through their bytes equal the in-process chains", "[remote][heavy]") {
   for (const char* algorithm : {"supersfl", "sfl-v1", "fedavg", "heterofl", "depthfl", "rafl"}) {
     INFO(algorithm);
     cli::Scenario s = test::baseline_scenario(algorithm);
