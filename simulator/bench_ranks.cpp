@@ -98,34 +98,56 @@ std::string run_ranks_benchmark(const RanksBenchOptions& options) {
   }
 
   // The model: a round takes the longer of the workers' share of its jobs
-  // (ceil(jobs / worker threads) jobs in a row, each with its compute and
-  // its round trip's communication) and rank 0's own work (its CPU per round,
-  // measured, plus moving the round's bytes through its network link).
-  Json model = Json::array();
+  // (ceil(jobs / worker threads) jobs in a row, each its compute plus its
+  // communication) and rank 0's own work (its CPU per round plus moving the
+  // round's bytes through its network link). Per job, the least contended
+  // measurement (on 2 cores, more ranks mostly add contention); rank 0's CPU,
+  // the most; bytes per round a + b x (workers given jobs) fitted on the
+  // measured counts (b: the supernet and the evaluated model a worker is sent).
+  double compute = 1e300, communication = 1e300, rank0 = 0;
+  for (const Json& row : rows) {
+    compute = std::min(compute, row["worker_compute_s_per_job"].get<double>());
+    communication = std::min(communication, std::max(0.0, row["communication_s_per_job"].get<double>()));
+    rank0 = std::max(rank0, row["rank0_cpu_s_per_round"].get<double>());
+  }
+  const Json& first = rows.front();
+  const double per_worker_bytes =
+      rows.size() > 1 ? (largest["bytes_between_ranks_per_round"].get<double>() - first["bytes_between_ranks_per_round"].get<double>()) /
+                            (largest["ranks"].get<double>() - first["ranks"].get<double>())
+                      : 0.0;
+  const double fixed_bytes = first["bytes_between_ranks_per_round"].get<double>() - per_worker_bytes * first["ranks"].get<double>();
   const double jobs = largest["jobs_per_round"];
-  const double per_job = largest["worker_compute_s_per_job"].get<double>() + largest["communication_s_per_job"].get<double>();
-  const double rank0 = largest["rank0_cpu_s_per_round"];
-  const double bytes = largest["bytes_between_ranks_per_round"];
   const double samples_per_round = plain.samples / plain.rounds;
+  Json model = Json::array();
   for (int ranks : {16, 64}) {
-    const double workers_s = std::ceil(jobs / (ranks * options.model_threads_per_rank)) * per_job;
+    const double threads = static_cast<double>(ranks) * options.model_threads_per_rank;
+    const double workers_s = std::ceil(jobs / threads) * (compute + communication);
+    // A worker is sent the round's supernet and evaluated model only if it gets work: at most one per job.
+    const double bytes = fixed_bytes + per_worker_bytes * std::min<double>(ranks, jobs);
     const double rank0_s = rank0 + bytes / (options.model_link_gbps * 1e9 / 8);
     model.push_back({{"ranks", ranks},
                      {"threads_per_rank", options.model_threads_per_rank},
+                     {"busy_worker_threads", std::min(threads, jobs)},
                      {"round_s", std::max(workers_s, rank0_s)},
                      {"workers_s_per_round", workers_s},
                      {"rank0_s_per_round", rank0_s},
-                     {"bound_by", workers_s >= rank0_s ? "the slowest worker's share (one client job at most per thread)"
-                                                       : "rank 0"},
+                     {"bytes_per_round", bytes},
+                     {"bound_by", workers_s >= rank0_s ? "the workers (a client's job is the unit of work)" : "rank 0"},
                      {"samples_per_s", samples_per_round / std::max(workers_s, rank0_s)}});
   }
+  const Json basis{{"compute_s_per_job", compute},
+                   {"communication_s_per_job", communication},
+                   {"rank0_cpu_s_per_round", rank0},
+                   {"bytes_per_round_fixed", fixed_bytes},
+                   {"bytes_per_round_per_worker", per_worker_bytes},
+                   {"jobs_per_round", jobs}};
   std::filesystem::remove_all(scratch);
   return Json{{"scenario", options.scenario},
               {"rounds", options.rounds},
               {"threads", options.threads},
               {"one_process", {{"samples_per_s", plain.samples / plain.wall_s}, {"wall_s_per_round", plain.wall_s / plain.rounds}}},
               {"ranks", rows},
-              {"model", {{"link_gbps", options.model_link_gbps}, {"rows", model}}}}
+              {"model", {{"link_gbps", options.model_link_gbps}, {"basis", basis}, {"rows", model}}}}
       .dump(2);
 }
 

@@ -17,7 +17,7 @@ RankMessage decode_rank_message(std::string_view bytes) {
   core::StateReader in(bytes);
   RankMessage m;
   const std::uint8_t kind = in.u8();
-  if (!((kind >= 1 && kind <= 7) || (kind >= 10 && kind <= 14))) in.fail("a rank message of unknown kind " + std::to_string(kind));
+  if (!(kind == 1 || (kind >= 3 && kind <= 5) || kind == 7 || (kind >= 10 && kind <= 14))) in.fail("a rank message of unknown kind " + std::to_string(kind));
   m.kind = static_cast<RankMessageKind>(kind);
   m.id = in.u64();
   m.version = in.u64();

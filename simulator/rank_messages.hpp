@@ -2,11 +2,10 @@
 // The messages between rank 0 and the worker ranks of one `sflsim run --ranks`
 // (or --world) simulation, and of a sweep spread over ranks. Torch-free.
 //
-//   rank 0 -> worker: hello (the resolved scenario, or a sweep), snapshot (a
-//                     round's supernet), job (a recorded client round, with
+//   rank 0 -> worker: hello (the resolved scenario, or a sweep), job (a recorded client round, with
 //                     its supernet when the worker may not hold it), cell (a
-//                     sweep cell to run), eval_model (the model a round
-//                     evaluates), eval (test samples to score), shutdown
+//                     sweep cell to run), eval (test samples to score, with
+//                     the evaluated model when the worker may not hold it), shutdown
 //   worker -> rank 0: ready, result, failed (the job threw: deterministic, so
 //                     not retried elsewhere), missing (the job's supernet is
 //                     not held: send it along), heartbeat (while alive)
@@ -23,11 +22,9 @@ namespace sflsim::cli {
 
 enum class RankMessageKind : std::uint8_t {
   hello = 1,
-  snapshot = 2,
   job = 3,
   cell = 4,
   shutdown = 5,
-  eval_model = 6,
   eval = 7,
   ready = 10,
   result = 11,
@@ -40,13 +37,13 @@ enum class RankMessageKind : std::uint8_t {
 struct RankMessage {
   RankMessageKind kind = RankMessageKind::heartbeat;
   std::uint64_t id = 0;       // job or cell: its number; result, failed, missing: the job's
-  std::uint64_t version = 0;  // snapshot, job: the supernet's version; cell: checkpoint every N rounds
+  std::uint64_t version = 0;  // job: the supernet's version; eval: the model's; cell: checkpoint every N rounds
   std::int64_t number = 0;    // hello: heartbeat period in ms; ready: the worker's threads; cell: the cell index;
                               // eval: the first test sample (text: the count)
   std::string text;     // hello: the resolved scenario (empty for a sweep); job: the encoded job; result: the
                         // encoded result; failed: the error; cell: the cell's output directory
-  std::string payload;  // snapshot, job (when sent along): the supernet (put_tensors bytes); cell: its resolved
-                        // scenario; eval_model: the model (a PartData)
+  std::string payload;  // job (when sent along): the supernet (put_tensors bytes); cell: its resolved
+                        // scenario; eval (when sent along): the model (a PartData)
 };
 
 inline RankMessage rank_message(RankMessageKind kind) {

@@ -12,7 +12,10 @@ struct RankPool::Worker {
   bool ready = false;
   bool live = true;
   int in_flight = 0;
-  std::set<std::uint64_t> held;  // the supernet versions it keeps (as its cache evicts: the oldest first)
+  int payloads_in_transit = 0;  // requests carrying a supernet or model to it, not yet taken
+  // What it keeps that requests refer to by version, by the kind of request:
+  // supernets for jobs (the newest kWorkerSnapshots), the evaluated model for eval (one).
+  std::map<RankMessageKind, std::set<std::uint64_t>> held;
   std::thread receiver;
 };
 
@@ -29,9 +32,9 @@ std::string why_lost(const ranks::PeerLost& e, std::chrono::milliseconds timeout
   return e.timed_out() ? "silent for " + std::to_string(timeout.count() / 1000) + " s" : "its connection closed";
 }
 
-void hold(std::set<std::uint64_t>& held, std::uint64_t version) {
+void hold(std::set<std::uint64_t>& held, std::uint64_t version, RankMessageKind kind) {
   held.insert(version);
-  while (held.size() > kWorkerSnapshots) held.erase(held.begin());
+  while (held.size() > (kind == RankMessageKind::job ? kWorkerSnapshots : 1)) held.erase(held.begin());
 }
 
 }  // namespace
@@ -185,46 +188,6 @@ RankPool::Worker* RankPool::pick_worker() {
   return best;
 }
 
-void RankPool::broadcast(const std::shared_ptr<const SupernetSnapshot>& snapshot) {
-  RankMessage message = rank_message(RankMessageKind::snapshot);
-  message.version = snapshot->version;
-  message.payload = snapshot->tensors;
-  const std::string bytes = encode(message);
-  std::vector<Worker*> targets;
-  {
-    const std::lock_guard lock(mutex_);
-    for (auto& w : workers_) {
-      if (w->live && w->ready && !w->held.contains(snapshot->version)) {
-        hold(w->held, snapshot->version);
-        targets.push_back(w.get());
-      }
-    }
-  }
-  send_to(targets, bytes);
-}
-
-void RankPool::broadcast(const RankMessage& message) {
-  std::vector<Worker*> targets;
-  {
-    const std::lock_guard lock(mutex_);
-    for (auto& w : workers_) {
-      if (w->live && w->ready) targets.push_back(w.get());
-    }
-  }
-  send_to(targets, encode(message));
-}
-
-void RankPool::send_to(const std::vector<Worker*>& workers, const std::string& bytes) {
-  for (Worker* w : workers) {
-    try {
-      comm_.send(w->rank, bytes, options_.timeout);
-    } catch (const ranks::PeerLost& e) {
-      const std::lock_guard lock(mutex_);
-      lose(*w, why_lost(e, options_.timeout));
-    }
-  }
-}
-
 std::optional<RankMessage> RankPool::request(RankMessage request, const std::shared_ptr<const SupernetSnapshot>& snapshot) {
   const auto sent_at = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
@@ -240,10 +203,19 @@ std::optional<RankMessage> RankPool::request(RankMessage request, const std::sha
       pending_.erase(id);
       return std::nullopt;
     }
+    std::set<std::uint64_t>& held = worker->held[request.kind];
+    const bool carries = snapshot && !held.contains(snapshot->version);
+    if (snapshot && !carries && worker->payloads_in_transit > 0) {
+      // What this request needs may still be on its way there: sent after it,
+      // this request would overtake it and come back "missing".
+      changed_.wait(lock, [&] { return worker->payloads_in_transit == 0 || !worker->live; });
+      continue;
+    }
     RankMessage message = request;
-    if (snapshot && !worker->held.contains(snapshot->version)) {
+    if (carries) {
       message.payload = snapshot->tensors;
-      hold(worker->held, snapshot->version);
+      hold(held, snapshot->version, request.kind);
+      ++worker->payloads_in_transit;
     }
     pending->worker = worker;
     pending->state = Pending::State::waiting;
@@ -257,6 +229,10 @@ std::optional<RankMessage> RankPool::request(RankMessage request, const std::sha
       lock.unlock();
     }
     lock.lock();
+    if (carries) {
+      --worker->payloads_in_transit;
+      changed_.notify_all();
+    }
     changed_.wait(lock, [&] { return pending->state != Pending::State::waiting; });
     --worker->in_flight;
     switch (pending->state) {
@@ -265,7 +241,7 @@ std::optional<RankMessage> RankPool::request(RankMessage request, const std::sha
         stats_.round_trip_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
         return std::move(pending->reply);
       case Pending::State::missing:
-        if (snapshot) worker->held.erase(snapshot->version);
+        if (snapshot) worker->held[request.kind].erase(snapshot->version);
         break;
       default:
         ++stats_.resent;

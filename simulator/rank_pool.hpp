@@ -9,15 +9,16 @@
 // the live worker with the fewest requests in flight; their results do not
 // depend on where they run, so a run's outputs stay byte-identical.
 //
-// Supernets: broadcast() sends a round's supernet to every live worker once;
-// a worker keeps the last kWorkerSnapshots. A request that needs another
-// version carries the tensors along (so does one whose worker says it lacks
-// them: a worker that joined the request's version late).
+// Supernets (and evaluated models): a request names the version it needs,
+// and carries its bytes along the first time its worker gets that version (or
+// when the worker says it lacks it), so each worker is sent a round's
+// supernet once, with its first job of the round, and only if it gets one. A
+// worker keeps the newest kWorkerSnapshots supernets and the last evaluated model.
 //
 // Wall time only. Errors: the constructor throws std::runtime_error when a
 // worker does not become ready within the timeout; request() rethrows
 // nothing of a worker's: a worker's "failed" reply is returned as it is.
-// Threads: request() and broadcast() may be called from any threads at once.
+// Threads: request() may be called from any threads at once.
 #include "simulator/rank_messages.hpp"
 #include "simulator/remote_rounds.hpp"
 
@@ -66,11 +67,8 @@ class RankPool {
   int live_workers() const;
   int worker_threads() const;  // summed over the live workers, as they reported when ready
 
-  void broadcast(const std::shared_ptr<const SupernetSnapshot>& snapshot);
-  // Sends `message` to every live worker (requests sent after it reach a worker after it).
-  void broadcast(const RankMessage& message);
   // The worker's reply to `request` (result or failed); nullopt when no worker is left.
-  // `snapshot`: the supernet the request needs (null: none).
+  // `snapshot`: the versioned bytes the request needs (a job's supernet, an eval's model; null: none).
   std::optional<RankMessage> request(RankMessage request, const std::shared_ptr<const SupernetSnapshot>& snapshot);
 
   RankPoolStats stats() const;
@@ -82,7 +80,6 @@ class RankPool {
   void receive_from(Worker& worker);
   void lose(Worker& worker, const std::string& why);
   Worker* pick_worker();
-  void send_to(const std::vector<Worker*>& workers, const std::string& bytes);
 
   ranks::Communicator& comm_;
   RankPoolOptions options_;
@@ -99,7 +96,8 @@ class RankPool {
 class RankComputer : public RoundComputer {
  public:
   RankComputer(RankPool& pool, RoundComputer& fallback) : pool_(pool), fallback_(fallback) {}
-  void publish(const std::shared_ptr<const SupernetSnapshot>& snapshot) override { pool_.broadcast(snapshot); }
+  // Nothing ahead: a worker gets a round's supernet with its first job of the round.
+  void publish(const std::shared_ptr<const SupernetSnapshot>& /*snapshot*/) override {}
   std::string compute(const std::string& job, const std::shared_ptr<const SupernetSnapshot>& snapshot) override;
 
  private:

@@ -97,7 +97,7 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
   datasets::DatasetSplits data;
   std::unique_ptr<SupernetCache> nets;
   std::unique_ptr<supernet::Supernet> shapes;  // what evaluated models are shaped from
-  std::pair<std::uint64_t, std::shared_ptr<const supernet::BodyPart>> evaluated;  // the last eval_model
+  std::pair<std::uint64_t, std::shared_ptr<const supernet::BodyPart>> evaluated;  // the last model sent to be evaluated
   if (!hello.text.empty()) {
     try {
       scenario = std::make_unique<Scenario>(parse_scenario(hello.text, "rank 0's scenario"));
@@ -125,9 +125,7 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
         break;
       }
       if (message.kind == RankMessageKind::shutdown) break;
-      if (message.kind == RankMessageKind::snapshot && nets) {
-        nets->get(message.version, message.payload);
-      } else if (message.kind == RankMessageKind::job && nets) {
+      if (message.kind == RankMessageKind::job && nets) {
         std::shared_ptr<const supernet::Supernet> net =
             message.payload.empty() ? nets->find(message.version) : nets->get(message.version, message.payload);
         if (!net) {
@@ -144,16 +142,17 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
             to.send(reply_to(request, RankMessageKind::failed, e.what()));
           }
         });
-      } else if (message.kind == RankMessageKind::eval_model && nets) {
-        core::StateReader in(message.payload);
-        const PartData part = get_part(in);
-        if (!shapes) shapes = std::make_unique<supernet::Supernet>(supernet_options(*scenario, data));
-        auto model = std::make_shared<supernet::BodyPart>(shapes->extract(config_of(part), part.first, part.last));
-        copy_slices(model->slices(), part, "the evaluated model");
-        evaluated = {message.version, std::move(model)};
       } else if (message.kind == RankMessageKind::eval && nets) {
+        if (!message.payload.empty()) {  // a new model to score (the first batch of it sent here)
+          core::StateReader in(message.payload);
+          const PartData part = get_part(in);
+          if (!shapes) shapes = std::make_unique<supernet::Supernet>(supernet_options(*scenario, data));
+          auto model = std::make_shared<supernet::BodyPart>(shapes->extract(config_of(part), part.first, part.last));
+          copy_slices(model->slices(), part, "the evaluated model");
+          evaluated = {message.version, std::move(model)};
+        }
         if (evaluated.first != message.version || !evaluated.second) {
-          to.send(reply_to(message, RankMessageKind::failed, "no evaluated model of version " + std::to_string(message.version)));
+          to.send(reply_to(message, RankMessageKind::missing));
           continue;
         }
         jobs.submit([&to, &data, model = evaluated.second, request = std::move(message)] {

@@ -57,12 +57,13 @@ RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& 
   options.evaluate_elsewhere = [&pool, &world, &evaluated_models](const supernet::BodyPart& model,
                                                                   int batch_size) -> std::optional<supernet::Evaluation> {
     if (pool.live_workers() == 0) return std::nullopt;
-    RankMessage announce = rank_message(RankMessageKind::eval_model);
-    announce.version = ++evaluated_models;
+    // The model goes along with each worker's first batch of it.
+    auto bytes = std::make_shared<SupernetSnapshot>();
+    bytes->version = ++evaluated_models;
     core::StateWriter part;
     put(part, body_data(model));
-    announce.payload = part.take();
-    pool.broadcast(announce);
+    bytes->tensors = part.take();
+    const std::shared_ptr<const SupernetSnapshot> evaluated = bytes;
     const datasets::ImageDataset& test = world.data.test;
     const int64_t batches = (test.size() + batch_size - 1) / batch_size;
     std::vector<supernet::BatchScore> scores(static_cast<size_t>(batches));
@@ -72,10 +73,9 @@ RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& 
         const int64_t begin = b * batch_size;
         const int64_t count = std::min<int64_t>(batch_size, test.size() - begin);
         RankMessage request = rank_message(RankMessageKind::eval);
-        request.version = announce.version;
         request.number = begin;
         request.text = std::to_string(count);
-        const std::optional<RankMessage> reply = pool.request(std::move(request), nullptr);
+        const std::optional<RankMessage> reply = pool.request(std::move(request), evaluated);
         if (!reply) {
           scores[static_cast<size_t>(b)] = supernet::score_batch(model, test, begin, count);  // no worker left
           return;
