@@ -1,7 +1,8 @@
 #pragma once
 // Rank 0's view of its worker ranks: greets them, keeps track of which are
-// alive, and runs requests (a recorded client round, a sweep cell) on them,
-// sending a request again to another worker when the one running it is lost.
+// alive, and runs requests (a recorded client round, a test batch, a sweep
+// cell) on them, sending a request again to another worker when the one
+// running it is lost.
 //
 // A worker is lost when its connection fails (it died: noticed at once) or
 // when nothing, not even a heartbeat, came from it for `timeout` (it hangs).

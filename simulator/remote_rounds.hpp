@@ -1,6 +1,6 @@
 #pragma once
 // Computes recorded client rounds (server/round_script.hpp) somewhere else
-// than in the simulation's work pool: in other processes (rank_computer.hpp,
+// than in the simulation's work pool: in other processes (RankComputer in rank_pool.hpp,
 // sflsim run --ranks) or, for tests and as the last resort, here through the
 // same bytes (LocalComputer).
 //
