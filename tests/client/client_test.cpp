@@ -4,6 +4,7 @@
 #include "client/client.hpp"
 #include "datasets/loaders.hpp"
 #include "supernet/supernet.hpp"
+#include "tiny_world.hpp"
 
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
@@ -14,20 +15,9 @@
 #include <vector>
 
 using namespace sflsim;
-using namespace std::chrono_literals;
-namespace asio = boost::asio;
-using core::SimDuration;
-using core::SimTime;
+using namespace sflsim::test;
 
 namespace {
-
-supernet::SupernetOptions tiny_net() {
-  supernet::SupernetOptions o;
-  o.in_channels = 1;
-  o.image_height = o.image_width = 8;
-  o.width_multiplier = 0.25;
-  return o;
-}
 
 datasets::SyntheticOptions tiny_data() {
   datasets::SyntheticOptions o;
