@@ -1,4 +1,6 @@
-// The one file that includes c10d and Gloo (see communicator.hpp for why).
+// The Gloo communicator: the one file that includes c10d's process group and
+// Gloo (see communicator.hpp for why). Its timer is in deadlines.hpp, the
+// parsing of StoreAddress in store_address.cpp.
 //
 // What Debian's LibTorch 1.13.1 + Gloo (0.0~git20220518) do, measured with a
 // prototype before this was written (3 ranks on one machine):
@@ -46,6 +48,8 @@
 //    join takes about 1 s when workers start before rank 0 listens (c10d's
 //    client retries connecting once a second).
 #include "simulator/ranks/communicator.hpp"
+#include "simulator/ranks/deadlines.hpp"
+#include "simulator/ranks/escaped.hpp"
 
 #include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
@@ -59,13 +63,9 @@
 
 #include <atomic>
 #include <cerrno>
-#include <charconv>
-#include <condition_variable>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -73,7 +73,7 @@ namespace sflsim::ranks {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = Deadlines::Clock;
 using std::chrono::milliseconds;
 
 // The timeout handed to Gloo's waits: never reached, because Deadlines aborts
@@ -82,24 +82,6 @@ constexpr milliseconds kGlooNever = std::chrono::hours(24 * 365);
 // A header claiming more than this is not one of ours.
 constexpr std::int64_t kMaxMessageBytes = std::int64_t{1} << 40;
 constexpr std::int64_t kHeaderBytes = sizeof(std::int64_t);
-
-// `text` with control characters and bytes >= 0x7f escaped, so that an error
-// message stays one line.
-std::string escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // c10::Error's what() carries a multi-line C++ backtrace; keep the message.
 std::string error_text(const std::exception& e) {
@@ -143,104 +125,6 @@ class NoSigpipe {
 
  private:
   sigset_t previous_;
-};
-
-// Aborts a pending Gloo operation when its deadline passes, from one timer
-// thread. Thread-safe.
-class Deadlines {
- public:
-  Deadlines() : thread_([this] { run(); }) {}
-  Deadlines(const Deadlines&) = delete;
-  Deadlines& operator=(const Deadlines&) = delete;
-  ~Deadlines() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-
-  // From now until disarm(id): `work` is aborted at `at`, or by abort_peer(peer).
-  std::uint64_t arm(int peer, Clock::time_point at, c10::intrusive_ptr<c10d::Work> work) {
-    std::lock_guard lock(mutex_);
-    const std::uint64_t id = next_id_++;
-    entries_.emplace(id, Entry{peer, at, std::move(work), false});
-    // Wake the timer thread only if it would sleep past `at` (most deadlines
-    // come after the one it sleeps until: no wake-up per operation).
-    if (at < sleeping_until_) changed_.notify_all();
-    return id;
-  }
-
-  void disarm(std::uint64_t id) {
-    std::lock_guard lock(mutex_);
-    entries_.erase(id);
-  }
-
-  // Aborts every armed operation of `peer` now.
-  void abort_peer(int peer) {
-    std::vector<c10::intrusive_ptr<c10d::Work>> due;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto& [id, entry] : entries_) {
-        if (entry.peer == peer && !entry.aborted) {
-          entry.aborted = true;
-          due.push_back(entry.work);
-        }
-      }
-    }
-    for (auto& work : due) work->abort();
-  }
-
- private:
-  struct Entry {
-    int peer;
-    Clock::time_point at;
-    c10::intrusive_ptr<c10d::Work> work;
-    bool aborted;
-  };
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      std::optional<Clock::time_point> earliest;
-      std::vector<c10::intrusive_ptr<c10d::Work>> due;
-      const auto now = Clock::now();
-      for (auto& [id, entry] : entries_) {
-        if (entry.aborted) continue;
-        if (entry.at <= now) {
-          entry.aborted = true;
-          due.push_back(entry.work);
-        } else if (!earliest || entry.at < *earliest) {
-          earliest = entry.at;
-        }
-      }
-      if (!due.empty()) {
-        // abort() takes the buffer's lock; never hold ours meanwhile.
-        lock.unlock();
-        for (auto& work : due) work->abort();
-        due.clear();
-        lock.lock();
-        continue;
-      }
-      // disarm() does not wake us: we wake at a deadline that may be gone.
-      sleeping_until_ = earliest.value_or(Clock::time_point::max());
-      if (earliest) {
-        changed_.wait_until(lock, *earliest);
-      } else {
-        changed_.wait(lock);
-      }
-      sleeping_until_ = Clock::time_point::min();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::map<std::uint64_t, Entry> entries_;
-  std::uint64_t next_id_ = 0;
-  Clock::time_point sleeping_until_ = Clock::time_point::min();  // min: awake
-  bool stop_ = false;
-  std::thread thread_;  // last: starts once the rest is built
 };
 
 class GlooCommunicator final : public Communicator {
@@ -437,12 +321,6 @@ class GlooCommunicator final : public Communicator {
   Deadlines deadlines_;  // last: its thread stops before the rest goes
 };
 
-bool parse_port(std::string_view text, int& port) {
-  if (text.empty() || text.size() > 5) return false;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  return ec == std::errc{} && end == text.data() + text.size() && port >= 1 && port <= 65535;
-}
-
 std::shared_ptr<::gloo::transport::Device> make_device(const StoreAddress& store, std::string_view bind_host) {
   if (!bind_host.empty()) return c10d::ProcessGroupGloo::createDeviceForHostname(std::string(bind_host));
   if (store.file.empty()) {
@@ -455,56 +333,6 @@ std::shared_ptr<::gloo::transport::Device> make_device(const StoreAddress& store
 }
 
 }  // namespace
-
-StoreAddress StoreAddress::parse(std::string_view text) {
-  const auto fail = [&](const char* why) -> StoreAddress {
-    throw std::invalid_argument("store address '" + escaped(text) + "': " + why +
-                                " (expected file:PATH, /ABSOLUTE/PATH or HOST:PORT)");
-  };
-  StoreAddress address;
-  if (text.empty()) return fail("empty");
-  if (text.find('\0') != std::string_view::npos) return fail("contains a NUL byte");
-  if (text.rfind("file:", 0) == 0) {
-    address.file = std::string(text.substr(5));
-    if (address.file.empty()) return fail("no path after file:");
-    return address;
-  }
-  if (text.front() == '/') {
-    address.file = std::string(text);
-    return address;
-  }
-  std::string_view host;
-  std::string_view port;
-  if (text.front() == '[') {  // [IPv6]:PORT
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return fail("an IPv6 host needs the form [ADDRESS]:PORT");
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return fail("neither a path nor HOST:PORT");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return fail("an IPv6 host needs the form [ADDRESS]:PORT");
-  }
-  if (host.empty()) return fail("no host before the port");
-  for (char c : host) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return fail("the host contains a space or control character");
-    }
-  }
-  if (!parse_port(port, address.port)) return fail("the port is not a number from 1 to 65535");
-  address.host = std::string(host);
-  return address;
-}
-
-std::string StoreAddress::text() const {
-  if (!file.empty()) return "file:" + file;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
 
 Communicator::~Communicator() = default;
 

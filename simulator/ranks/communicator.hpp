@@ -9,7 +9,8 @@
 // The transport is LibTorch's c10d (ProcessGroupGloo over a FileStore or
 // TCPStore, Gloo's TCP pairs: one socket per pair of ranks). This header is
 // torch-free on purpose: c10d's C++ API changes between LibTorch releases, and
-// communicator.cpp is the one file that includes it.
+// only this library's sources include it (communicator.cpp; deadlines.hpp for
+// c10d's Work).
 //
 // Failures. A peer that dies (kill -9, crash, exit) closes its sockets: the
 // pending and every later operation with it throw PeerLost at once (measured:
