@@ -202,3 +202,29 @@ wait_rows() {
     fail "$label: the kill came too late: the run had already finished"
   fi
 }
+
+# start_ranked_run LABEL OUT N ARGS...: starts `sflsim run quickstart ARGS
+# --out OUT` in the background (stdout and stderr in OUT.stdout, OUT.stderr)
+# and waits until OUT/metrics.csv has N lines (wait_rows). Sets pid (rank 0),
+# workers ("PID RANK" lines of its worker ranks, as many as ARGS' --ranks) and
+# worker_pids; they all go into started_pids.
+start_ranked_run() {
+  local label=$1 out=$2 n=$3 ranks=0 previous="" arg w
+  shift 3
+  for arg in "$@"; do
+    [ "$previous" != --ranks ] || ranks=$arg
+    previous=$arg
+  done
+  "$sflsim" "${threads[@]}" run "$quickstart" "$@" --out "$out" >"$out.stdout" 2>"$out.stderr" &
+  pid=$!
+  started_pids+=("$pid")
+  wait_rows "$label" "$pid" "$out/metrics.csv" "$n"
+  mapfile -t workers < <(workers_of "$pid")
+  ((${#workers[@]} == ranks)) ||
+    fail "$label: sflsim (pid $pid) has ${#workers[@]} worker ranks, not $ranks: ${workers[*]:-none}"
+  worker_pids=()
+  for w in "${workers[@]}"; do
+    worker_pids+=("${w%% *}")
+    started_pids+=("${w%% *}")
+  done
+}

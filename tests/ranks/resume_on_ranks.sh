@@ -13,18 +13,7 @@ run=$work/run
 
 label="kill -9 of rank 0"
 say "$label: quickstart, 6 rounds, --ranks 2 --checkpoint-every 1"
-"$sflsim" "${threads[@]}" run "$quickstart" "${args[@]}" --ranks 2 --checkpoint-every 1 --out "$run" \
-  >"$run.stdout" 2>"$run.stderr" &
-pid=$!
-started_pids+=("$pid")
-wait_rows "$label" "$pid" "$run/metrics.csv" 4
-mapfile -t workers < <(workers_of "$pid")
-((${#workers[@]} == 2)) || fail "$label: sflsim (pid $pid) has ${#workers[@]} worker ranks, not 2: ${workers[*]:-none}"
-worker_pids=()
-for w in "${workers[@]}"; do
-  worker_pids+=("${w%% *}")
-  started_pids+=("${w%% *}")
-done
+start_ranked_run "$label" "$run" 4 "${args[@]}" --ranks 2 --checkpoint-every 1
 # The killed rank 0 cannot remove its store folder: the test does.
 store=$(store_dir_of "$pid")
 [ -z "$store" ] || extra_dirs+=("$store")

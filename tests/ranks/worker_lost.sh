@@ -22,18 +22,7 @@ for mode in kill stop both; do
   esac
   out=$work/$mode
   say "$label: quickstart, 6 rounds, --ranks 2 --rank-timeout 5"
-  "$sflsim" "${threads[@]}" run "$quickstart" "${args[@]}" --ranks 2 --rank-timeout 5 --out "$out" \
-    >"$out.stdout" 2>"$out.stderr" &
-  pid=$!
-  started_pids+=("$pid")
-  wait_rows "$label" "$pid" "$out/metrics.csv" 2
-  mapfile -t workers < <(workers_of "$pid")
-  ((${#workers[@]} == 2)) || fail "$label: sflsim (pid $pid) has ${#workers[@]} worker ranks, not 2: ${workers[*]:-none}"
-  worker_pids=()
-  for w in "${workers[@]}"; do
-    worker_pids+=("${w%% *}")
-    started_pids+=("${w%% *}")
-  done
+  start_ranked_run "$label" "$out" 2 "${args[@]}" --ranks 2 --rank-timeout 5
   store=$(store_dir_of "$pid")
   [ -n "$store" ] || fail "$label: no /tmp/sflsim-ranks-*/store on the workers' command lines"
   extra_dirs+=("$store")
