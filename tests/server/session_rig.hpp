@@ -111,6 +111,10 @@ struct Rig : TinyServerWorld {
     const core::RunReport report = sim.run();
     REQUIRE_FALSE(report.deadlock.has_value());
     REQUIRE(result.has_value());
+    // As the coordinator does when it folds a result: the server steps run.
+    // A step nobody asked for keeps its model alive (the model holds the
+    // ticket of its last step, the step holds the model) until it runs.
+    result->server_loss_sum.ready.wait();
   }
 
   // ---- the client's side -------------------------------------------------
