@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # kill -9 of rank 0 of a checkpointing --ranks run, then --resume with another
-# rank count: quickstart, 6 rounds, --ranks 2 --checkpoint-every 1; rank 0 (the
-# sflsim process) is killed once round 3 is in metrics.csv; its workers must be
+# rank count: quickstart, 4 rounds, --ranks 2 --checkpoint-every 1; rank 0 (the
+# sflsim process) is killed once round 2 is in metrics.csv; its workers must be
 # gone within 5 s; `sflsim run --resume DIR --ranks 3` then finishes the run
-# and its outputs are a plain 6-round run's bytes.
+# and its outputs are a plain 4-round run's bytes.
 # Usage: resume_on_ranks.sh SFLSIM
 source "$(dirname "$0")/common.sh"
 
-args=(--set training.rounds=6)
-ref=$(plain_run quickstart-6 "${args[@]}")
+args=(--set training.rounds=4)
+ref=$(plain_run quickstart-4 "${args[@]}")
 run=$work/run
 
 label="kill -9 of rank 0"
-say "$label: quickstart, 6 rounds, --ranks 2 --checkpoint-every 1"
-start_ranked_run "$label" "$run" 4 "${args[@]}" --ranks 2 --checkpoint-every 1
+say "$label: quickstart, 4 rounds, --ranks 2 --checkpoint-every 1"
+start_ranked_run "$label" "$run" 3 "${args[@]}" --ranks 2 --checkpoint-every 1
 # The killed rank 0 cannot remove its store folder: the test does.
 store=$(store_dir_of "$pid")
 [ -z "$store" ] || extra_dirs+=("$store")
@@ -21,7 +21,7 @@ kill -9 "$pid" || fail "$label: the kill came too late: sflsim had already exite
 rows_at_kill=$(($(lines "$run/metrics.csv") - 1))
 say "$label: killed sflsim (pid $pid) after round $rows_at_kill; its workers are pids ${worker_pids[*]}"
 wait "$pid" 2>/dev/null || true
-if ((rows_at_kill >= 6)) || [ -e "$run/summary.json" ]; then
+if ((rows_at_kill >= 4)) || [ -e "$run/summary.json" ]; then
   fail "$label: the kill came too late: the run had already finished"
 fi
 

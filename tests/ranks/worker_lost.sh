@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# A worker rank lost mid-run: quickstart, 6 rounds, --ranks 2 --rank-timeout 5,
+# A worker rank lost mid-run: quickstart, 4 rounds, --ranks 2 --rank-timeout 5,
 # once round 1 is in metrics.csv
 #   kill:  one worker gets SIGKILL (noticed at once),
 #   stop:  one worker gets SIGSTOP (lost after 5 s of silence),
 #   both:  both workers get SIGKILL (rank 0 computes the rest itself).
 # Each run must exit 0, print `sflsim: rank R lost (...); K of its requests go
 # to other ranks` for each killed worker (and for no other), leave no process
-# and no store folder behind, and give a plain 6-round run's bytes.
+# and no store folder behind, and give a plain 4-round run's bytes.
 # Usage: worker_lost.sh SFLSIM
 source "$(dirname "$0")/common.sh"
 
-args=(--set training.rounds=6)
-ref=$(plain_run quickstart-6 "${args[@]}")
+args=(--set training.rounds=4)
+ref=$(plain_run quickstart-4 "${args[@]}")
 lost_re='^sflsim: rank [0-9]+ lost \(.+\); [0-9]+ of its requests(, and all later work,)? (go to other ranks|are computed by rank 0)$'
 
 for mode in kill stop both; do
@@ -21,7 +21,7 @@ for mode in kill stop both; do
     both) label="SIGKILL of both workers" ;;
   esac
   out=$work/$mode
-  say "$label: quickstart, 6 rounds, --ranks 2 --rank-timeout 5"
+  say "$label: quickstart, 4 rounds, --ranks 2 --rank-timeout 5"
   start_ranked_run "$label" "$out" 2 "${args[@]}" --ranks 2 --rank-timeout 5
   store=$(store_dir_of "$pid")
   [ -n "$store" ] || fail "$label: no /tmp/sflsim-ranks-*/store on the workers' command lines"
@@ -36,7 +36,7 @@ for mode in kill stop both; do
   done
   rows_at_kill=$(($(lines "$out/metrics.csv") - 1))
   say "$label: SIG$signal to rank(s) $(for v in "${victims[@]}"; do printf '%s ' "${v#* }"; done)after round $rows_at_kill"
-  ((rows_at_kill < 6)) || fail "$label: the kill came too late: all 6 rounds were already written"
+  ((rows_at_kill < 4)) || fail "$label: the kill came too late: all 4 rounds were already written"
   rc=0
   wait "$pid" || rc=$?
   if ((rc != 0)); then
