@@ -142,6 +142,17 @@ StoreAddress file_store(const sflsim::test::TempDir& dir) {
   return StoreAddress::parse("file:" + (dir / "store").string());
 }
 
+// A worker that joins, says "ready" to rank 0 and then takes nothing: the one
+// the loss tests kill or stop.
+pid_t spawn_idle_worker(Children& children, const StoreAddress& store, int rank, int world) {
+  return children.spawn([&store, rank, world] {
+    auto comm = Communicator::join(store, rank, world, 10s);
+    comm->send(0, "ready", 10s);
+    for (;;) ::pause();
+    return 0;
+  });
+}
+
 // Rank 0 and two workers exchange messages of several sizes both ways, and
 // the workers with each other; contents, order and byte counts are exact.
 void check_ordered_delivery(const StoreAddress& store) {
@@ -314,12 +325,7 @@ TEST_CASE("ranks: a SIGKILLed worker is lost at once, and the other worker goes 
   sflsim::test::TempDir dir;
   const auto store = file_store(dir);
   Children children;
-  const pid_t victim = children.spawn([&] {
-    auto comm = Communicator::join(store, 1, 3, 10s);
-    comm->send(0, "ready", 10s);
-    for (;;) ::pause();
-    return 0;
-  });
+  const pid_t victim = spawn_idle_worker(children, store, 1, 3);
   const pid_t survivor = children.spawn([&] {
     auto comm = Communicator::join(store, 2, 3, 10s);
     comm->send(0, "ready", 10s);
@@ -374,12 +380,7 @@ TEST_CASE("ranks: a SIGSTOPped worker is lost when the timeout passes, and the o
   sflsim::test::TempDir dir;
   const auto store = file_store(dir);
   Children children;
-  const pid_t victim = children.spawn([&] {
-    auto comm = Communicator::join(store, 1, 3, 10s);
-    comm->send(0, "ready", 10s);
-    for (;;) ::pause();
-    return 0;
-  });
+  const pid_t victim = spawn_idle_worker(children, store, 1, 3);
   constexpr int kEchoes = 20;
   const pid_t survivor = children.spawn([&] {
     auto comm = Communicator::join(store, 2, 3, 10s);
