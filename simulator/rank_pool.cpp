@@ -98,6 +98,10 @@ RankPool::~RankPool() {
 
 int RankPool::live_workers() const {
   const std::lock_guard lock(mutex_);
+  return count_live();
+}
+
+int RankPool::count_live() const {
   int n = 0;
   for (const auto& w : workers_) n += w->live ? 1 : 0;
   return n;
@@ -171,10 +175,8 @@ void RankPool::lose(Worker& worker, const std::string& why) {
   if (stopping_) return;  // it leaves as told
   if (worker.ready) ++stats_.lost_workers;
   if (worker.ready && options_.log) {
-    int live = 0;
-    for (const auto& w : workers_) live += w->live ? 1 : 0;
     options_.log("rank " + std::to_string(worker.rank) + " lost (" + why + "); " + std::to_string(orphans) +
-                 (live > 0 ? " of its requests go to other ranks" : " of its requests, and all later work, are computed by rank 0"));
+                 (count_live() > 0 ? " of its requests go to other ranks" : " of its requests, and all later work, are computed by rank 0"));
   }
   if (options_.on_lost) options_.on_lost(worker.rank);
   changed_.notify_all();

@@ -81,6 +81,7 @@ class RankPool {
   void receive_from(Worker& worker);
   void lose(Worker& worker, const std::string& why);
   Worker* pick_worker();
+  int count_live() const;  // the caller holds mutex_
 
   ranks::Communicator& comm_;
   RankPoolOptions options_;

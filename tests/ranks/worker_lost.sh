@@ -5,7 +5,8 @@
 #   stop:  one worker gets SIGSTOP (lost after 5 s of silence),
 #   both:  both workers get SIGKILL (rank 0 computes the rest itself).
 # Each run must exit 0, print `sflsim: rank R lost (...); K of its requests go
-# to other ranks` for each killed worker (and for no other), leave no process
+# to other ranks` for each killed worker (and for no other; `..., and all later
+# work, are computed by rank 0` for the last one), leave no process
 # and no store folder behind, and give a plain 4-round run's bytes.
 # Usage: worker_lost.sh SFLSIM
 source "$(dirname "$0")/common.sh"
