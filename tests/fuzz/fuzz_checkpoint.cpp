@@ -8,7 +8,7 @@
 // result and decoding that gives the same bytes again.
 #include "fuzz_target.hpp"
 
-#include "simulator/checkpoint_format.hpp"
+#include "simulator/checkpoint/checkpoint_format.hpp"
 
 namespace ck = sflsim::cli::checkpoint;
 

@@ -6,8 +6,8 @@
 // Checked on success: the resolved form parses again and is a fixed point.
 #include "fuzz_target.hpp"
 
-#include "simulator/json_reader.hpp"
-#include "simulator/scenario_io.hpp"
+#include "simulator/scenario/json_reader.hpp"
+#include "simulator/scenario/scenario_io.hpp"
 
 using sflsim::cli::ScenarioError;
 

@@ -9,9 +9,9 @@
 // overflows 64 bits to at most kMaxCells must be rejected, not read as that many.
 #include "fuzz_target.hpp"
 
-#include "simulator/json_reader.hpp"
-#include "simulator/scenario_io.hpp"
-#include "simulator/sweep.hpp"
+#include "simulator/scenario/json_reader.hpp"
+#include "simulator/scenario/scenario_io.hpp"
+#include "simulator/sweep/sweep.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // checkpoints through checkpoint::encode, from nearly empty to one with every
 // kind of part. Real checkpoints hold megabytes of weights, too big for seeds.
 //   fuzz_make_checkpoint_corpus DIR
-#include "simulator/checkpoint_format.hpp"
+#include "simulator/checkpoint/checkpoint_format.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -34,7 +34,7 @@ def scenario_seeds() -> dict:
     for rel in ["scenarios/quickstart.json", "scenarios/faults.json", "scenarios/bandwidth-profiles.json",
                 "scenarios/10k-clients.json", "scenarios/paper/cifar100.json", "scenarios/paper/fmnist-hetero.json"]:
         seeds[pathlib.Path(rel).name] = (ROOT / rel).read_bytes()
-    for bad in sorted((ROOT / "tests/simulator/bad").glob("*.json")):
+    for bad in sorted((ROOT / "tests/scenario/bad").glob("*.json")):
         seeds["bad-" + bad.name] = bad.read_bytes()
     quick = (ROOT / "scenarios/quickstart.json").read_bytes()
     seeds["set-overrides"] = quick + SEP + b"clients.count=50" + SEP + b"algorithm.name=fedavg" + SEP + \

@@ -1,0 +1,170 @@
+// Checkpoint and resume of whole simulations: a run stopped at a round
+// boundary and resumed (at another --threads) writes the same bytes as one
+// that was never stopped, for every algorithm and with every kind of fault.
+#include "baseline_run.hpp"
+#include "simulator/checkpoint/checkpoint.hpp"
+#include "simulator/run/interrupt.hpp"
+#include "simulator/scenario/scenario_io.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+
+using namespace sflsim;
+
+namespace {
+
+struct Outputs {
+  std::string metrics, clients, summary;
+  cli::RunResult result;
+};
+
+// summary.json without its wall-clock figure.
+std::string deterministic_summary(const std::filesystem::path& dir) {
+  return std::regex_replace(test::read_file(dir / "summary.json"), std::regex("\"wall_time_s\": [^,\\n]*"), "");
+}
+
+Outputs outputs_of(const std::filesystem::path& dir, cli::RunResult result = {}) {
+  return {test::read_file(dir / "metrics.csv"), test::read_file(dir / "clients.csv"), deterministic_summary(dir), result};
+}
+
+cli::RunOptions options_for(const cli::Scenario& s, const std::filesystem::path& dir, int threads) {
+  cli::RunOptions options;
+  options.out_dir = dir;
+  options.scenario_text = cli::resolved_json(s);
+  options.progress = false;
+  options.threads = threads;
+  return options;
+}
+
+Outputs uninterrupted(const cli::Scenario& s, int threads, int checkpoint_every = 0) {
+  at::set_num_threads(1);
+  test::TempDir dir;
+  cli::RunOptions options = options_for(s, dir.path(), threads);
+  options.checkpoint_every = checkpoint_every;
+  cli::World world(s, threads);
+  const cli::RunResult result = cli::run_world(world, options);
+  CHECK_FALSE(std::filesystem::exists(dir / cli::kCheckpointFile));  // removed once the outputs are complete
+  return outputs_of(dir.path(), result);
+}
+
+// Stopped after round `stop_after` (at the first boundary at rest from
+// there), then resumed in a new world; returns the round it resumed at.
+int stop_and_resume(const cli::Scenario& s, int stop_after, int threads_before, int threads_after,
+                    const std::filesystem::path& dir) {
+  at::set_num_threads(1);
+  int stopped_after = 0;
+  {
+    cli::RunOptions options = options_for(s, dir, threads_before);
+    options.stop_after_round = stop_after;
+    cli::World world(s, threads_before);
+    try {
+      cli::run_world(world, options);
+    } catch (const cli::Interrupted& e) {
+      stopped_after = e.rounds;
+    }
+  }
+  REQUIRE(stopped_after >= stop_after);  // some boundary from there on was at rest
+  REQUIRE(std::filesystem::exists(dir / cli::kCheckpointFile));
+  REQUIRE_FALSE(std::filesystem::exists(dir / "summary.json"));
+  cli::RunOptions options = options_for(s, dir, threads_after);
+  options.resume = true;
+  cli::World world(s, threads_after);
+  const cli::RunResult result = cli::run_world(world, options);
+  CHECK(result.resumed_at == stopped_after + 1);
+  CHECK_FALSE(std::filesystem::exists(dir / cli::kCheckpointFile));
+  return result.resumed_at;
+}
+
+void check_resume_equals_uninterrupted(const cli::Scenario& s, int stop_after, int reference_threads = 1) {
+  const Outputs reference = uninterrupted(s, reference_threads);
+  for (const auto& [before, after] : {std::pair{1, 2}, std::pair{2, 1}}) {
+    INFO("stopped at --threads " << before << ", resumed at --threads " << after);
+    test::TempDir dir;
+    stop_and_resume(s, stop_after, before, after, dir.path());
+    const Outputs resumed = outputs_of(dir.path());
+    CHECK(resumed.metrics == reference.metrics);
+    CHECK(resumed.clients == reference.clients);
+    CHECK(resumed.summary == reference.summary);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every algorithm resumed from a checkpoint writes the uninterrupted run's bytes, at 1 and 2 threads", "[checkpoint][heavy]") {
+  for (const char* algorithm : {"supersfl", "sl", "sfl-v1", "sfl-v2", "fedavg", "heterofl", "depthfl", "rafl"}) {
+    INFO(algorithm);
+    cli::Scenario s = test::baseline_scenario(algorithm);
+    s.training.rounds = 4;
+    s.training.eval_every = 1;
+    s.algorithm.include_excluded = true;
+    check_resume_equals_uninterrupted(s, 2);
+  }
+}
+
+TEST_CASE("a resumed run with drops, a link-down window, crashes and a server outage writes the same bytes", "[checkpoint][faults]") {
+  cli::Scenario s = test::baseline_scenario("supersfl");
+  s.training.rounds = 6;
+  s.faults.drop_probability = 0.2;
+  s.faults.server_outages = {{3, 1}};
+  s.faults.link_down = {{1, 20.0, 40.0}};
+  s.faults.crashes = {{2, 15.0, 60.0}, {4, 30.0, -1.0}};
+  const Outputs every = uninterrupted(s, 2, 1);
+  INFO("boundaries at rest: " << every.result.checkpoints << " of 5");
+  CHECK(every.result.checkpoints >= 2);
+  CHECK(every.metrics == uninterrupted(s, 1).metrics);  // checkpointing itself changes nothing
+  for (int stop_after : {1, 3}) {
+    INFO("stop after round " << stop_after);
+    check_resume_equals_uninterrupted(s, stop_after);
+  }
+}
+
+TEST_CASE("scenarios/faults.json resumed from a checkpoint writes the uninterrupted run's bytes", "[checkpoint][slow]") {
+  const cli::Scenario s = cli::load_scenario("scenarios/faults.json");
+  check_resume_equals_uninterrupted(s, 6, 2);
+}
+
+TEST_CASE("a checkpoint of another scenario, a truncated or a corrupt one is refused with the reason", "[checkpoint]") {
+  at::set_num_threads(1);
+  cli::Scenario s = test::baseline_scenario("supersfl");
+  s.training.rounds = 3;
+  test::TempDir dir;
+  {
+    cli::RunOptions options = options_for(s, dir.path(), 1);
+    options.stop_after_round = 1;
+    cli::World world(s);
+    CHECK_THROWS_AS(cli::run_world(world, options), cli::Interrupted);
+  }
+  const std::filesystem::path file = dir / cli::kCheckpointFile;
+  const std::string good = test::read_file(file);
+  const auto refusal = [&](const std::string& bytes, const cli::Scenario& scenario) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+    cli::RunOptions options = options_for(scenario, dir.path(), 1);
+    options.resume = true;
+    cli::World world(scenario);
+    try {
+      cli::run_world(world, options);
+    } catch (const cli::checkpoint::CheckpointError& e) {
+      return std::string(e.what());
+    }
+    return std::string("not refused");
+  };
+  cli::Scenario other = s;
+  other.seed = 99;
+  CHECK_THAT(refusal(good, other), Catch::Contains("written for another scenario"));
+  CHECK_THAT(refusal(good.substr(0, good.size() / 2), s), Catch::Contains("truncated"));
+  std::string corrupt = good;
+  corrupt[corrupt.size() / 2] ^= 0x40;
+  CHECK_THAT(refusal(corrupt, s), Catch::Contains("checksum mismatch"));
+  CHECK_THAT(refusal("not a checkpoint", s), Catch::Contains("not an sflsim checkpoint"));
+  std::string future = good;
+  future[8] = 9;  // the format version
+  CHECK_THAT(refusal(future, s), Catch::Contains("another sflsim version"));
+  for (const std::string& message : {refusal(corrupt, s), refusal(good.substr(0, 100), s)}) {
+    CHECK_THAT(message, Catch::StartsWith(file.string()));
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  // The refusals left the good checkpoint's outputs as they were: metrics.csv has round 1.
+  CHECK(test::read_file(dir / "metrics.csv").find("\n1,") != std::string::npos);
+}
