@@ -50,7 +50,7 @@ struct RoundTraining {
   // Local-only: a plan for this round that arrives late ends the training
   // after the batch in progress, so the client can still take part.
   bool stop_for_plan = false;
-  // Set when the round's steps are recorded instead of run here (round_script.hpp).
+  // Where the round's steps are recorded (round_script.hpp): the plan's, or a local-only round's own.
   std::shared_ptr<protocol::RoundScript> script;
   bool fresh_models = false;  // the plan's prefix and heads, untouched
   bool fresh_own = false;     // the plan's own network, untouched
@@ -63,18 +63,8 @@ struct ScriptEnd {
   protocol::RoundScript* script = nullptr;
   ScriptEnd(const ScriptEnd&) = delete;
   ScriptEnd& operator=(const ScriptEnd&) = delete;
-  ~ScriptEnd() {
-    if (script) script->end_client();
-  }
+  ~ScriptEnd() { script->end_client(); }
 };
-
-int64_t heads_forward_flops(const protocol::Heads& heads) {
-  int64_t flops = 0;
-  for (const auto& head : heads) {
-    flops += head->slices().architecture->head_forward_flops(head->slices().config, head->cut());
-  }
-  return flops;
-}
 
 protocol::Heads clone_heads(const protocol::Heads& heads) {
   protocol::Heads copies;
@@ -114,50 +104,30 @@ asio::awaitable<std::optional<protocol::RoundPlan>> wait_for_plan(const ClientSe
 }
 
 // Trains `samples` samples on the client's model. Returns when the round ends
-// in virtual time; its arithmetic may still be running (see `trained`).
+// in virtual time; its arithmetic is recorded into the round's script, which
+// computes it as the server waits for it (see `trained`).
 asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& setup, ClientState& state,
                                    TrafficCounters& traffic, const RoundTraining& job) {
-  const supernet::Architecture& arch = *state.prefix->slices().architecture;
-  const supernet::SubnetConfig& config = state.prefix->config();
-  const bool split = job.split;
-  const int64_t activation_bytes = split ? arch.activation_bytes(config, job.cut) : 0;
-  int64_t forward_flops = arch.forward_flops(config, 1, job.cut) + heads_forward_flops(state.heads);
-  if (state.own_body) {
-    forward_flops += arch.forward_flops(state.own_body->config(), 1, state.own_body->last_unit()) +
-                     heads_forward_flops(state.own_heads);
-  }
-  const datasets::AugmentOptions augment;
+  const bool split = job.with_server && job.split;
+  const supernet::BatchCharges charges =
+      protocol::part_charges(*state.prefix, job.cut, state.heads, state.own_body.get());
 
   TrainedRound out;
   RoundRecord& record = out.record;
   record.client = setup.index;
   record.round = job.round;
   record.cut = job.cut;
-  record.width = (state.own_body ? state.own_body->config() : config).width[0];
-  // The arithmetic runs as a chain of on-demand tasks (forward, step,
-  // forward, ...) that nothing here waits for: the upload carries its end,
-  // and the server's fold of the upload runs it (in the order uploads
-  // arrive) before it reads the weights. The tasks own what they use (the
-  // trainer, the loss sums) or use what the world owns (setup, state), and
-  // follow the previous round's chain (which updated state.losses and the
-  // client's own network).
-  const std::shared_ptr<protocol::RoundLosses> sums = out.trained.value;
-  const int units = arch.unit_count();
-  const std::shared_ptr<protocol::RoundScript>& script = job.script;
-  std::shared_ptr<LocalTrainer> trainer;
-  core::WorkGuard chain;  // a round cut short (a crash) runs its tasks to the end here
-  ScriptEnd script_end{script.get()};
-  if (script) {
-    // Recorded instead: the next chain follows the script's, whenever the round ends.
-    script->start_client({state.prefix, state.heads, state.own_body, state.own_heads, job.fresh_models,
-                          job.fresh_models, job.fresh_own, &state.losses, sums, setup.behaviour.objective,
-                          setup.optimizer, setup.lambda, job.cut, state.last_work});
-    state.last_work = script->client_done();
-  } else {
-    trainer = make_trainer(setup.behaviour.objective, {state.prefix, state.heads, state.own_body, state.own_heads},
-                           setup.optimizer);
-    chain.last = state.last_work;
-  }
+  record.width = (state.own_body ? state.own_body->config() : state.prefix->config()).width[0];
+  // The script computes as the server needs the results: it starts from the
+  // client's previous round (which updated state.losses and its own network)
+  // and the next round follows it, whenever this one ends (a crash ends it early).
+  protocol::RoundScript& script = *job.script;
+  const datasets::AugmentOptions augment;
+  ScriptEnd script_end{&script};
+  script.start_client({state.prefix, state.heads, state.own_body, state.own_heads, job.fresh_models, job.fresh_models,
+                       job.fresh_own, &state.losses, out.trained.value, setup.behaviour.objective, setup.optimizer,
+                       setup.lambda, job.cut, state.last_work});
+  out.trained.ready = state.last_work = script.client_done();
 
   int64_t done = 0;
   while (done < job.samples) {
@@ -167,84 +137,51 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
     }
     const int64_t batch_size = std::min<int64_t>(setup.batch_size, job.samples - done);
     // The samples and their augmentation are drawn now, in the order of the
-    // client's data stream; the pixels are gathered by the task that uses them.
+    // client's data stream; the pixels are gathered when the step is computed.
     std::vector<int64_t> indices = next_samples(setup, state, batch_size);
     std::vector<datasets::SampleAugment> draws =
         datasets::draw_augmentation(batch_size, setup.augment ? &augment : nullptr, &state.data_rng);
-    const at::Tensor labels = datasets::batch_labels(*setup.train, indices);
 
     // Phase 1: prefix and local head.
-    protocol::Pending<at::Tensor> features;
-    if (script) {
-      script->record(protocol::ScriptedForward{std::move(indices), std::move(draws)});
-    } else {
-      features.ready = core::submit_work(
-          setup.work, [trainer, &state, sums, data = setup.train, indices = std::move(indices), draws = std::move(draws),
-                       labels, previous = chain.last, out = features.value] {
-            previous.wait();
-            *out = forward_step(*trainer, state.losses, *sums, datasets::make_batch(*data, indices, draws).images, labels);
-          },
-          core::Start::on_demand);
-      chain.last = features.ready;
-    }
-    co_await setup.device->compute(forward_flops * batch_size);
+    script.record(protocol::ScriptedForward{std::move(indices), std::move(draws)});
+    co_await setup.device->compute(charges.client_forward(batch_size));
 
     // Phase 2: the server's gradient, if it comes in time.
-    std::optional<protocol::Pending<protocol::ServerStep>> server_step;
-    if (job.with_server && split) {
-      const int64_t bytes = batch_size * (activation_bytes + kLabelBytes);
+    bool with_gradient = false;
+    if (split) {
+      const int64_t bytes = charges.activations_up(batch_size);
       // The message is built into the operation before co_await: GCC 12 destroys
       // non-trivial temporaries of a co_await expression twice.
-      auto sending =
-          setup.uplink->send(protocol::Activations{job.round, record.batches, features, labels}, bytes);
+      auto sending = setup.uplink->send(protocol::Activations{job.round, record.batches, batch_size}, bytes);
       auto [lost] = co_await std::move(sending);
       if (!lost) {
         traffic.up += bytes;
-        traffic.activations += batch_size * activation_bytes;
+        traffic.activations += charges.activations(batch_size);
         record.bytes += bytes;
       }
-      {
-        // A lost batch is waited for like any other: the client cannot tell
-        // a drop from a slow server until the deadline passes.
-        const SimTime deadline = sim.now() + setup.gradient_timeout;
-        while (true) {
-          auto received_message = co_await setup.downlink->receive_until(deadline);
-          auto& [late, message] = received_message;
-          if (late) break;
-          const auto* gradient = std::get_if<protocol::CutGradient>(&message);
-          if (gradient == nullptr || gradient->round != job.round || gradient->batch != record.batches) continue;
-          server_step = gradient->step;
-          record.bytes += batch_size * activation_bytes;
-          ++record.gradients_received;
-          break;
-        }
+      // A lost batch is waited for like any other: the client cannot tell
+      // a drop from a slow server until the deadline passes.
+      const SimTime deadline = sim.now() + setup.gradient_timeout;
+      while (true) {
+        auto received_message = co_await setup.downlink->receive_until(deadline);
+        auto& [late, message] = received_message;
+        if (late) break;
+        const auto* gradient = std::get_if<protocol::CutGradient>(&message);
+        if (gradient == nullptr || gradient->round != job.round || gradient->batch != record.batches) continue;
+        with_gradient = true;
+        record.bytes += charges.gradient_down(batch_size);
+        ++record.gradients_received;
+        break;
       }
     }
 
     // Phase 3: the fused step (lambda = 0 without a server gradient).
-    if (script) {
-      script->record(protocol::ScriptedApply{record.batches, server_step.has_value()});
-    } else {
-      chain.last = core::submit_work(
-          setup.work, [&setup, trainer, &state, sums, server_step, units, cut = job.cut, previous = chain.last] {
-            previous.wait();
-            fused_step(*trainer, state.losses, *sums, server_step ? &server_step->get() : nullptr, setup.lambda, cut,
-                       units);
-          },
-          core::Start::on_demand);
-    }
-    co_await setup.device->compute(2 * forward_flops * batch_size);
+    script.record(protocol::ScriptedApply{record.batches, with_gradient});
+    co_await setup.device->compute(charges.client_backward(batch_size));
     ++record.batches;
     done += batch_size;
   }
   record.samples = done;
-  if (script) {
-    out.trained.ready = script->client_done();
-  } else {
-    // The next round's chain follows this one.
-    out.trained.ready = state.last_work = chain.last;
-    chain.last = {};
-  }
   co_return out;
 }
 
@@ -279,7 +216,7 @@ asio::awaitable<std::optional<protocol::RoundPlan>> train_alone(core::Simulation
   state.heads = clone_heads(state.heads);
   const int cut = state.prefix->last_unit();
   RoundTraining job{round, cut, state.samples_per_round, false, false, true};
-  if (setup.scripts) job.script = setup.scripts->open(setup.index, round);
+  job.script = setup.scripts->open(setup.index, round);
   const core::EnergyReading energy_before = setup.device->energy();
   const SimTime started = sim.now();
   TrainedRound trained = co_await train(sim, setup, state, traffic, job);

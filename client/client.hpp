@@ -18,8 +18,9 @@
 //
 // Virtual time: compute is charged on the client's Device (forward = FLOPs
 // of prefix and head per sample, backward = 2x forward); transfers are
-// charged by the links. The tensor work of a round is a chain of tasks on
-// setup.work (see core/work_pool.hpp) that nothing in the client waits for:
+// charged by the links. The tensor work of a round is recorded into the
+// round's script (server/round_script.hpp), which computes it; nothing in
+// the client waits for it:
 // the upload leaves when the round ends in virtual time and carries the
 // chain's end (ModelUpload::trained), which the server waits for before it
 // reads the weights. Errors are values at await points; nothing here
@@ -92,8 +93,7 @@ struct ClientSetup {
   OptimizerOptions optimizer;
   fusion::LambdaPolicy lambda;
   core::SimDuration gradient_timeout{};  // per batch, from when the activations are sent
-  core::WorkPool* work = nullptr;        // runs the tensor work; null = on the simulation thread
-  // Set: the tensor work is recorded, not run here (local-only rounds open their own script).
+  // Opens the scripts of local-only rounds (a real round's comes with its plan).
   protocol::ScriptRunner* scripts = nullptr;
   protocol::ClientBehaviour behaviour;  // its strategy's
 };

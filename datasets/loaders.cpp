@@ -1,7 +1,8 @@
 #include "datasets/loaders.hpp"
 
+#include "datasets/data_file.hpp"
+
 #include <ATen/ATen.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -24,130 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quote(const fs::path& p) { return p.string(); }
 
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
-[[noreturn]] void fail(const fs::path& file, const std::string& what) {
-  throw DataError(quote(file) + ": " + what);
-}
-
-void require_file(const fs::path& file) {
-  std::error_code ec;
-  const auto st = fs::status(file, ec);
-  if (!fs::exists(st)) fail(file, "file not found");
-  if (fs::is_directory(st)) fail(file, "is a directory, expected a data file");
-}
-
-// Sequential reader over a gzipped or plain file (zlib reads plain files
-// transparently). Tracks the decompressed byte offset for error messages.
-class ZReader {
- public:
-  explicit ZReader(fs::path path) : path_(std::move(path)) {
-    require_file(path_);
-    errno = 0;
-    file_ = gzopen(path_.c_str(), "rb");
-    if (file_ == nullptr) {
-      fail(path_, std::string("cannot open: ") + (errno != 0 ? std::strerror(errno) : "out of memory"));
-    }
-    gzbuffer(file_, 1U << 17);
-  }
-  ZReader(const ZReader&) = delete;
-  ZReader& operator=(const ZReader&) = delete;
-  ~ZReader() {
-    if (file_ != nullptr) gzclose_r(file_);
-  }
-
-  const fs::path& path() const { return path_; }
-  int64_t offset() const { return offset_; }
-  bool compressed() const { return file_ != nullptr && gzdirect(file_) == 0; }
-
-  // Reads up to n bytes; fewer only at the end of the data.
-  size_t read_some(void* dst, size_t n) {
-    auto* out = static_cast<unsigned char*>(dst);
-    size_t got = 0;
-    while (got < n) {
-      const auto chunk = static_cast<unsigned>(std::min<size_t>(n - got, size_t{1} << 30));
-      const int r = gzread(file_, out + got, chunk);
-      if (r < 0) {
-        int err = Z_OK;
-        const char* msg = gzerror(file_, &err);
-        fail(path_, "corrupt gzip data near decompressed byte offset " +
-                        std::to_string(offset_ + static_cast<int64_t>(got)) + " (" + msg + ")");
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
-    offset_ += static_cast<int64_t>(got);
-    if (got < n) {
-      int err = Z_OK;
-      gzerror(file_, &err);
-      cut_short_ = err == Z_BUF_ERROR;
-    }
-    return got;
-  }
-
-  // Reads exactly n bytes or throws a "truncated" DataError.
-  void read_exact(void* dst, size_t n, const std::string& what) {
-    const int64_t start = offset_;
-    if (read_some(dst, n) < n) truncated(what, start, n);
-  }
-
-  // read_exact in pieces of at most `chunk` bytes, each allocated only once the
-  // data before it has arrived: a short stream fails without the memory its
-  // header claimed.
-  std::vector<std::vector<unsigned char>> read_exact_chunked(size_t n, size_t chunk, const std::string& what) {
-    const int64_t start = offset_;
-    std::vector<std::vector<unsigned char>> pieces;
-    for (size_t done = 0; done < n; done += pieces.back().size()) {
-      pieces.emplace_back(std::min(chunk, n - done));
-      if (read_some(pieces.back().data(), pieces.back().size()) < pieces.back().size()) truncated(what, start, n);
-    }
-    return pieces;
-  }
-
-  uint32_t read_be32(const std::string& what) {
-    std::array<unsigned char, 4> b{};
-    read_exact(b.data(), b.size(), what);
-    return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-  }
-
-  [[noreturn]] void truncated(const std::string& what, int64_t start, size_t n) const {
-    fail(path_, "truncated: data ends at byte offset " + std::to_string(offset_) +
-                    (compressed() ? " of the decompressed stream" : "") + " while reading " + what +
-                    " (needed " + std::to_string(n) + " bytes from offset " + std::to_string(start) + ")" +
-                    (cut_short_ ? "; the gzip stream itself is cut short" : ""));
-  }
-
-  // Throws if any data follows the current position.
-  void expect_end(const std::string& what) {
-    const int64_t end = offset_;
-    unsigned char extra = 0;
-    if (read_some(&extra, 1) != 0) {
-      fail(path_, "wrong size: unexpected data after byte offset " + std::to_string(end) +
-                      " (the end of " + what + ")");
-    }
-    if (cut_short_) {
-      fail(path_, "truncated: the gzip stream is cut short after decompressed byte offset " +
-                      std::to_string(end));
-    }
-  }
-
- private:
-  fs::path path_;
-  gzFile file_ = nullptr;
-  int64_t offset_ = 0;
-  bool cut_short_ = false;
-};
-
-void expect_magic(ZReader& reader, const fs::path& path, uint32_t expected, const char* kind) {
+void expect_magic(DataFileReader& reader, const fs::path& path, uint32_t expected, const char* kind) {
   const uint32_t magic = reader.read_be32("the magic number");
   if (magic != expected) {
-    fail(path, "bad magic number " + hex32(magic) + " (expected " + hex32(expected) + ": " + kind + ")");
+    fail_in(path, "bad magic number " + hex32(magic) + " (expected " + hex32(expected) + ": " + kind + ")");
   }
 }
 
@@ -158,8 +40,8 @@ fs::path find_idx_file(const fs::path& dir, const std::string& base) {
   if (fs::is_regular_file(gz, ec)) return gz;
   fs::path plain = dir / base;
   if (fs::exists(plain, ec)) return plain;
-  if (!fs::is_directory(dir, ec)) fail(dir, "dataset directory not found (looking for " + base + "[.gz])");
-  fail(gz, "file not found (nor " + plain.filename().string() + ")");
+  if (!fs::is_directory(dir, ec)) fail_in(dir, "dataset directory not found (looking for " + base + "[.gz])");
+  fail_in(gz, "file not found (nor " + plain.filename().string() + ")");
 }
 
 DatasetSplits load_idx_pair(const fs::path& dir, const std::string& name) {
@@ -172,7 +54,7 @@ DatasetSplits load_idx_pair(const fs::path& dir, const std::string& name) {
   s.train = read_idx(train_images, train_labels, name + "/train", 10);
   s.test = read_idx(test_images, test_labels, name + "/test", 10);
   if (s.train.height() != s.test.height() || s.train.width() != s.test.width()) {
-    fail(dir, "train images are " + std::to_string(s.train.height()) + "x" +
+    fail_in(dir, "train images are " + std::to_string(s.train.height()) + "x" +
                   std::to_string(s.train.width()) + " but test images are " +
                   std::to_string(s.test.height()) + "x" + std::to_string(s.test.width()));
   }
@@ -200,11 +82,11 @@ ImageDataset read_cifar_files(const std::vector<fs::path>& files, const CifarFor
     require_file(f);
     std::error_code ec;
     const auto size = static_cast<int64_t>(fs::file_size(f, ec));
-    if (ec) fail(f, "cannot read size: " + ec.message());
-    if (size == 0) fail(f, "wrong size: file is empty");
+    if (ec) fail_in(f, "cannot read size: " + ec.message());
+    if (size == 0) fail_in(f, "wrong size: file is empty");
     if (size % rec != 0) {
       const int64_t whole = size / rec;
-      fail(f, "truncated or wrong size: " + std::to_string(size) + " bytes is not a whole number of " +
+      fail_in(f, "truncated or wrong size: " + std::to_string(size) + " bytes is not a whole number of " +
                   std::to_string(rec) + "-byte records; data ends at byte offset " +
                   std::to_string(size) + " inside record " + std::to_string(whole) +
                   " (which would end at offset " + std::to_string((whole + 1) * rec) + ")");
@@ -224,13 +106,13 @@ ImageDataset read_cifar_files(const std::vector<fs::path>& files, const CifarFor
   for (size_t fi = 0; fi < files.size(); ++fi) {
     const auto& f = files[fi];
     std::ifstream in(f, std::ios::binary);
-    if (!in) fail(f, std::string("cannot open: ") + std::strerror(errno));
+    if (!in) fail_in(f, std::string("cannot open: ") + std::strerror(errno));
     const int64_t n = counts[fi];
     buf.resize(static_cast<size_t>(n * rec));
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto got = static_cast<int64_t>(in.gcount());
     if (got != n * rec) {
-      fail(f, "truncated: data ends at byte offset " + std::to_string(got) + " (expected " +
+      fail_in(f, "truncated: data ends at byte offset " + std::to_string(got) + " (expected " +
                   std::to_string(n * rec) + " bytes)");
     }
     const auto* bytes = reinterpret_cast<const uint8_t*>(buf.data());
@@ -240,7 +122,7 @@ ImageDataset read_cifar_files(const std::vector<fs::path>& files, const CifarFor
         const int y = recp[b];
         const int k = fmt.classes[static_cast<size_t>(b)];
         if (y >= k) {
-          fail(f, "label " + std::to_string(y) + " of record " + std::to_string(r) +
+          fail_in(f, "label " + std::to_string(y) + " of record " + std::to_string(r) +
                       " (byte offset " + std::to_string(r * rec + b) + ") is outside [0, " +
                       std::to_string(k) + ")");
         }
@@ -279,18 +161,18 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
   d.name = std::move(name);
   d.num_classes = num_classes;
 
-  ZReader im(images_path);
+  DataFileReader im(images_path);
   expect_magic(im, images_path, 0x00000803U, "an idx3 file of unsigned bytes");
   const uint32_t n = im.read_be32("the image count");
   const uint32_t h = im.read_be32("the row count");
   const uint32_t w = im.read_be32("the column count");
   if (h == 0 || w == 0 || h > 4096 || w > 4096) {
-    fail(images_path, "implausible image size " + std::to_string(h) + "x" + std::to_string(w) +
+    fail_in(images_path, "implausible image size " + std::to_string(h) + "x" + std::to_string(w) +
                           " in the header");
   }
   const int64_t pixels = int64_t{n} * h * w;
   if (pixels > (int64_t{1} << 34)) {
-    fail(images_path, "implausible header: " + std::to_string(n) + " images of " +
+    fail_in(images_path, "implausible header: " + std::to_string(n) + " images of " +
                           std::to_string(h) + "x" + std::to_string(w));
   }
   const int64_t im_end = 16 + pixels;
@@ -298,13 +180,13 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
     std::error_code ec;
     const auto size = static_cast<int64_t>(fs::file_size(images_path, ec));
     if (!ec && size < im_end) {
-      fail(images_path, "truncated: data ends at byte offset " + std::to_string(size) +
+      fail_in(images_path, "truncated: data ends at byte offset " + std::to_string(size) +
                             " but the header (" + std::to_string(n) + " images of " +
                             std::to_string(h) + "x" + std::to_string(w) + ") needs " +
                             std::to_string(im_end) + " bytes");
     }
     if (!ec && size > im_end) {
-      fail(images_path, "wrong size: " + std::to_string(size) + " bytes, but the header (" +
+      fail_in(images_path, "wrong size: " + std::to_string(size) + " bytes, but the header (" +
                             std::to_string(n) + " images of " + std::to_string(h) + "x" +
                             std::to_string(w) + ") implies " + std::to_string(im_end));
     }
@@ -326,11 +208,11 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
   }
   im.expect_end("the " + std::to_string(n) + " images");
 
-  ZReader lb(labels_path);
+  DataFileReader lb(labels_path);
   expect_magic(lb, labels_path, 0x00000801U, "an idx1 file of unsigned bytes");
   const uint32_t m = lb.read_be32("the label count");
   if (m != n) {
-    fail(labels_path, "holds " + std::to_string(m) + " labels but " + quote(images_path) +
+    fail_in(labels_path, "holds " + std::to_string(m) + " labels but " + images_path.string() +
                           " holds " + std::to_string(n) + " images");
   }
   std::vector<uint8_t> raw(m);
@@ -340,7 +222,7 @@ ImageDataset read_idx(const fs::path& images_path, const fs::path& labels_path, 
   int64_t* lab = d.labels.data_ptr<int64_t>();
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] >= num_classes) {
-      fail(labels_path, "label " + std::to_string(raw[i]) + " at index " + std::to_string(i) +
+      fail_in(labels_path, "label " + std::to_string(raw[i]) + " at index " + std::to_string(i) +
                             " (byte offset " + std::to_string(8 + i) + ") is outside [0, " +
                             std::to_string(num_classes) + ")");
     }

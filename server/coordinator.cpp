@@ -23,7 +23,7 @@ struct Round {
   std::vector<int> clients;                // selected, ascending
   SimTime deadline{};                      // the clients' due dates
   SimDuration period{};
-  std::shared_ptr<ServerModel> shared;     // the shared server model of the round, if the strategy has one
+  std::shared_ptr<ServerModel> shared;     // the model every session of the round shares, if the strategy makes one
   std::vector<SessionResult> results;
 
   const ClientProfile& profile(size_t i) const { return (*setup.profiles)[static_cast<size_t>(clients[i])]; }
@@ -48,26 +48,10 @@ SessionOrder make_order(Round& round, size_t i, SimTime session_deadline) {
     }
   }
   plan.samples = a.samples;
-  if (round.setup.scripts) plan.script = round.setup.scripts->open(c, round.number);
-  std::shared_ptr<ServerModel> model;
-  if (a.split) {
-    const Strategy& strategy = *round.setup.strategy;
-    const bool one_model = strategy.server_mode() == ServerMode::shared ||
-                           strategy.server_mode() == ServerMode::shared_in_turns;
-    if (one_model && round.shared) {
-      model = round.shared;
-    } else {
-      int first = a.cut + 1;
-      if (one_model) {
-        for (size_t k = 0; k < round.clients.size(); ++k) {
-          if (round.profile(k).split) first = std::min(first, round.profile(k).cut + 1);
-        }
-      }
-      model = std::make_shared<ServerModel>(net, a.config, first, units, strategy.options().server_optimizer,
-                                            strategy.server_steps_by_unit());
-      if (one_model) round.shared = model;
-    }
-  }
+  plan.script = round.setup.scripts->open(c, round.number);
+  std::vector<const ClientProfile*> round_clients;
+  for (size_t k = 0; k < round.clients.size(); ++k) round_clients.push_back(&round.profile(k));
+  std::shared_ptr<ServerModel> model = round.setup.strategy->server_model(net, a, round_clients, round.shared);
   return SessionOrder{std::move(plan), std::move(model), session_deadline};
 }
 
@@ -111,7 +95,7 @@ asio::awaitable<void> serve(Round& round, supernet::WriteBack& sum, core::InOrde
   const auto order = [&](size_t i, SimTime session_deadline) {
     return round.setup.orders[static_cast<size_t>(round.clients[i])]->send(make_order(round, i, session_deadline), 0);
   };
-  if (strategy.server_mode() != ServerMode::shared_in_turns) {
+  if (!strategy.serves_in_turns()) {
     for (size_t i = 0; i < round.clients.size(); ++i) co_await notify(round, i, round.period);
     for (size_t i = 0; i < round.clients.size(); ++i) {
       auto ordering = order(i, round.deadline);
@@ -191,7 +175,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
   for (int number = setup.first_round; number <= setup.rounds; ++number) {
     if (number > setup.first_round && setup.at_boundary) setup.at_boundary(number);
     const SimTime start = sim.now();
-    if (setup.scripts) setup.scripts->begin_round(net, number);
+    setup.scripts->begin_round(net, number);
     if (setup.outage_round && setup.outage_round(number)) {
       // Each outage round lasts the period it would have had, so its clients'
       // notices and local-only rounds fit in it as in any other round.

@@ -65,8 +65,8 @@ struct CoordinatorSetup {
   std::function<void(int next_round)> at_boundary;
   core::Device* device = nullptr;  // the server's: charged for the strategy's server-side step
   core::WorkPool* work = nullptr;  // runs the folds into the round's sum; null = on the simulation thread
-  // Set: every plan carries a script its client and session record into
-  // (only for strategies whose server side is per client: server/round_script.hpp).
+  // Opens the script each plan carries, which its client and session record
+  // into and which computes the round (server/round_script.hpp).
   protocol::ScriptRunner* scripts = nullptr;
   std::function<bool(int round)> outage_round;  // server unreachable for the whole round
   std::function<void(core::SimTime from, core::SimTime to)> begin_outage;

@@ -47,10 +47,6 @@ int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, int ba
   return std::clamp(d, 1, deepest);
 }
 
-int64_t network_flops(const supernet::Architecture& arch, const supernet::SubnetConfig& config, int depth) {
-  return arch.forward_flops(config, 1, depth) + (depth < arch.unit_count() ? arch.head_forward_flops(config, depth) : 0);
-}
-
 std::vector<int> stage_end_units(const supernet::Architecture& arch) {
   std::vector<int> ends;
   for (int unit = 1; unit + 1 < arch.unit_count(); ++unit) {

@@ -4,6 +4,7 @@
 #include "server/client_profile.hpp"
 #include "simulator/core/rng.hpp"
 #include "supernet/architecture.hpp"
+#include "supernet/batch_charges.hpp"
 
 #include <cstdint>
 #include <utility>
@@ -24,10 +25,7 @@ int allocate_cut(const CutRule& rule, const supernet::Architecture& arch, int ba
 // `batch_size` (1 if even the first unit does not fit).
 int memory_cut(const supernet::Architecture& arch, int batch_size, double memory_gb);
 
-// Forward FLOPs per sample of a standalone network: units 1..depth of
-// `config`, plus a local head when depth is short of the classifier (RaFL's
-// own networks).
-int64_t network_flops(const supernet::Architecture& arch, const supernet::SubnetConfig& config, int depth);
+using supernet::network_flops;  // RaFL's own networks: supernet/batch_charges.hpp
 
 // The last unit of every stage (DepthFL's exits, RaFL's depth choices), ascending.
 std::vector<int> stage_end_units(const supernet::Architecture& arch);

@@ -8,12 +8,14 @@
 #include "server/round_script.hpp"
 #include "simulator/core/state_codec.hpp"
 #include "simulator/core/work_pool.hpp"
+#include "supernet/batch_charges.hpp"
 #include "supernet/subnet.hpp"
 
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <memory>
 #include <variant>
 #include <vector>
@@ -43,7 +45,7 @@ inline int64_t weight_bytes(const supernet::SliceSet& slices) {
   for (const at::Tensor& t : slices.tensors) elements += t.numel();
   return 4 * elements;
 }
-inline constexpr int64_t kLabelBytes = 8;
+inline constexpr int64_t kLabelBytes = supernet::kLabelBytes;
 using Heads = std::vector<std::shared_ptr<supernet::LocalHead>>;
 // A client model on the wire: prefix (or body) plus its classifiers.
 inline int64_t model_bytes(const std::shared_ptr<supernet::BodyPart>& prefix, const Heads& heads) {
@@ -66,8 +68,7 @@ struct RoundPlan {
   std::shared_ptr<supernet::BodyPart> own_body;
   Heads own_heads;
   int64_t samples = 0;  // samples to train this round (local epochs included)
-  // Set when the round's tensor work is recorded for another process (the
-  // session's steps and the client's go into the same script).
+  // Where the client and its session record the round's steps (round_script.hpp).
   std::shared_ptr<RoundScript> script;
 };
 
@@ -97,6 +98,19 @@ inline int64_t plan_bytes(const RoundPlan& plan) {
   return model_bytes(plan.prefix, plan.heads) + model_bytes(plan.own_body, plan.own_heads);
 }
 
+// The charges of a batch of a client's part, given its models: the prefix
+// up to `cut` with its heads, and an own network if it has one.
+inline supernet::BatchCharges part_charges(const supernet::BodyPart& prefix, int cut, const Heads& heads,
+                                           const supernet::BodyPart* own_body) {
+  supernet::PartShape shape{prefix.config(), cut, {}, std::nullopt, 0};
+  for (const auto& head : heads) shape.head_cuts.push_back(head->cut());
+  if (own_body) {
+    shape.own_config = own_body->config();
+    shape.own_depth = own_body->last_unit();
+  }
+  return supernet::batch_charges(*prefix.slices().architecture, shape);
+}
+
 // A value a task may still be computing (see core/work_pool.hpp): a message
 // can leave before its tensors are computed, because its wire size is
 // declared; the receiver's own task calls get(), which waits for them.
@@ -110,12 +124,13 @@ struct Pending {
   }
 };
 
-// Client -> server per mini-batch: cut-layer activations ("smashed data") and labels.
+// Client -> server per mini-batch: cut-layer activations ("smashed data") and
+// labels of `samples` samples. The tensors stay in the round's script
+// (round_script.hpp), which computes them; the message says which batch.
 struct Activations {
   int round = 0;
   int64_t batch = 0;
-  Pending<at::Tensor> features;
-  at::Tensor labels;
+  int64_t samples = 0;
 };
 
 // What the server's step on one batch yields.
@@ -124,11 +139,11 @@ struct ServerStep {
   double loss = 0.0;
 };
 
-// Server -> client per mini-batch: the gradient at the cut and the server loss.
+// Server -> client per mini-batch: the gradient at the cut and the server
+// loss of batch `batch` (in the round's script, as the activations).
 struct CutGradient {
   int round = 0;
   int64_t batch = 0;
-  Pending<ServerStep> step;
 };
 
 // A client's losses over one round, summed by its tasks.

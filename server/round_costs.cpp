@@ -13,22 +13,19 @@ namespace {
 // The charges of a client's part, message by message, as its device, the
 // server's device and its links make them when nothing else competes.
 struct PartCharges {
+  PartCharges(const supernet::Architecture& architecture, const ClientProfile& profile, int64_t server_flops)
+      : arch(architecture), p(profile), server_flops_per_s(server_flops),
+        batch(supernet::batch_charges(arch, {p.config, p.cut, p.head_cuts, p.own_config, p.own_depth})) {}
   const supernet::Architecture& arch;
   const ClientProfile& p;
   int64_t server_flops_per_s;
+  supernet::BatchCharges batch;
 
   core::SimDuration on_client(int64_t flops) const { return core::duration_for(flops, p.flops_per_s); }
   core::SimDuration on_server(int64_t flops) const { return core::duration_for(flops, server_flops_per_s); }
   core::SimDuration up(int64_t bytes) const { return p.latency + core::transmission_time(bytes, p.up_bps); }
   core::SimDuration down(int64_t bytes) const { return p.latency + core::transmission_time(bytes, p.down_bps); }
 
-  // Forward FLOPs per sample of what the client trains (the client charges 1x, then 2x for backward).
-  int64_t client_forward() const {
-    int64_t flops = arch.forward_flops(p.config, 1, p.cut);
-    for (int cut : p.head_cuts) flops += arch.head_forward_flops(p.config, cut);
-    if (p.own_config) flops += network_flops(arch, *p.own_config, p.own_depth);
-    return flops;
-  }
   // The plan's and the upload's declared size: the prefix and its classifiers
   // (RaFL's own network travels only in the first plan and is not counted).
   int64_t model_bytes() const {
@@ -37,10 +34,8 @@ struct PartCharges {
     return bytes;
   }
   // Activations and labels up, the server's step, the cut gradient down.
-  core::SimDuration server_round_trip(int64_t batch) const {
-    const int64_t activations = batch * arch.activation_bytes(p.config, p.cut);
-    return up(activations + batch * protocol::kLabelBytes) +
-           on_server(3 * batch * arch.forward_flops(p.config, p.cut + 1, arch.unit_count())) + down(activations);
+  core::SimDuration server_round_trip(int64_t samples) const {
+    return up(batch.activations_up(samples)) + on_server(batch.server_step(samples)) + down(batch.gradient_down(samples));
   }
 };
 
@@ -49,14 +44,13 @@ struct PartCharges {
 core::SimDuration nominal_round_time(const supernet::Architecture& arch, const ClientProfile& p, int batch_size,
                                      int64_t server_flops_per_s) {
   const PartCharges charges{arch, p, server_flops_per_s};
-  const int64_t forward = charges.client_forward();
   const int64_t weights = charges.model_bytes();
   core::SimDuration total = charges.down(weights);
   for (int64_t done = 0; done < p.samples; done += batch_size) {
-    const int64_t batch = std::min<int64_t>(batch_size, p.samples - done);
-    total += charges.on_client(forward * batch);
-    if (p.split) total += charges.server_round_trip(batch);
-    total += charges.on_client(2 * forward * batch);
+    const int64_t samples = std::min<int64_t>(batch_size, p.samples - done);
+    total += charges.on_client(charges.batch.client_forward(samples));
+    if (p.split) total += charges.server_round_trip(samples);
+    total += charges.on_client(charges.batch.client_backward(samples));
   }
   return total + charges.up(weights);
 }

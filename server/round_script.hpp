@@ -1,28 +1,24 @@
 #pragma once
-// A client round's tensor work as data, so that another process can compute
-// it (sflsim run --ranks; simulator/remote_rounds.hpp runs it).
+// A client round's tensor work as data: the one way a round is computed.
 //
-// In one process a client's round is a chain of tasks: closures over this
-// process's tensors (core/work_pool.hpp). With a ScriptRunner, the client and
-// its session record the same steps instead, in the order they would have
-// submitted them, into one RoundScript: the client its forward passes and
-// fused steps, the session its steps on the client's own server replica.
-// Computing the steps in that order is computing the chain, so the result is
-// the same bytes. The script's tickets stand where the chain's tickets stood:
-// waiting for one sends the script to be computed and writes what comes back
-// into this process's models, loss averages and sums, so folds and
-// checkpoints read them as if the chain had run here.
-//
-// Only rounds whose server side is the client's own (a replica per client,
-// or none) are scripted: one shared server model chains every client's steps
-// together, and those strategies run in one process.
+// A client and its session never compute: they record the round's steps,
+// in the order they happen in virtual time, into the round's RoundScript --
+// the client its forward passes and fused steps, the session its steps on
+// the server model its order names (the client's own replica, or one model
+// every session shares). A ScriptRunner opens the scripts and computes them:
+// in this process as a chain of tasks per client (simulator/rounds/
+// chain_rounds.hpp, which every other runner's computation replays too), or
+// on other ranks (simulator/rounds/remote_rounds.hpp, sflsim run --ranks).
+// The script's tickets stand for the computation: waiting for one runs what
+// it needs, so folds and checkpoints read the models, loss averages and sums
+// as final.
 //
 // Virtual time: none; recording is free, and the tickets block in wall time only.
 // Errors: a computation's exception (or a runner's failure to find anywhere
-// to compute) is rethrown by the tickets' wait(), as a chain's task's would be.
-// Ownership: the script shares the models it writes back into; the runner's
-// tasks share the script's data, never the RoundScript (no cycle through the
-// tickets it holds).
+// to compute) is rethrown by the tickets' wait(); waiting for a side's ticket
+// before that side ended throws std::logic_error.
+// Ownership: the script shares the models it trains and writes back into;
+// the computation never holds the script (no cycle through its tickets).
 #include "datasets/dataset.hpp"
 #include "fusion/lambda_policy.hpp"
 #include "server/optimizer_options.hpp"
@@ -31,7 +27,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -54,9 +49,12 @@ struct ScriptedForward {
   std::vector<int64_t> indices;
   std::vector<datasets::SampleAugment> draws;
 };
-// The session's step on batch `batch`'s activations (its server replica's next step).
+// The session's step on batch `batch`'s activations: its server model's
+// next step, after `model_steps_before` steps of this round on that model
+// (which set its BatchNorm momentum; a shared model counts every client's).
 struct ScriptedServerStep {
   int64_t batch = 0;
+  int64_t model_steps_before = 0;
 };
 // The client's fused step on batch `batch`, with the server's gradient of that batch or without one.
 struct ScriptedApply {
@@ -88,63 +86,29 @@ struct ScriptedClient {
 
 // The session's side: the client's own server replica and the session's loss sum.
 struct ScriptedServer {
-  std::shared_ptr<server::ServerModel> replica;
+  std::shared_ptr<server::ServerModel> model;  // the client's replica, or the model every session shares
   std::shared_ptr<double> loss_sum;
 };
 
-// What the client and the session recorded; shared with the runner's tasks.
-struct ScriptData {
-  int client = 0;
-  int round = 0;
-  std::shared_ptr<const void> supernet;  // the runner's handle on the round's supernet (fresh models, the replica)
-
-  std::mutex mutex;  // guards everything below: recording happens while a runner may read
-  std::optional<ScriptedClient> client_side;
-  std::optional<ScriptedServer> server_side;
-  std::vector<ScriptStep> steps;
-  bool client_ended = false;  // the client recorded its last step (or crashed)
-  bool server_ended = false;  // the session reported (no more server steps)
-  bool client_written = false;  // written back: the client's models, averages and sums
-  bool server_written = false;  // written back: the replica and the loss sum
-};
-
+// One client's round as it is recorded. The client starts its side before
+// its first step and ends it when its round ends or is cut short (a crash);
+// the session starts its side before its first server step and ends it
+// when it reports. Steps come in virtual-time order: batch k's forward
+// before its server step, the server step before a fused step that uses its
+// gradient.
 class RoundScript {
  public:
-  RoundScript(std::shared_ptr<ScriptData> data, core::WorkTicket client_done, core::WorkTicket server_done)
-      : data_(std::move(data)), client_done_(std::move(client_done)), server_done_(std::move(server_done)) {}
-
-  // The client, before its first step.
-  void start_client(ScriptedClient side) {
-    const std::lock_guard lock(data_->mutex);
-    data_->client_side = std::move(side);
-  }
-  // The session, before its first step (a round whose session steps nothing has no server side).
-  void start_server(ScriptedServer side) {
-    const std::lock_guard lock(data_->mutex);
-    data_->server_side = std::move(side);
-  }
-  void record(ScriptStep step) {
-    const std::lock_guard lock(data_->mutex);
-    data_->steps.push_back(std::move(step));
-  }
-  void end_client() {
-    const std::lock_guard lock(data_->mutex);
-    data_->client_ended = true;
-  }
-  void end_server() {
-    const std::lock_guard lock(data_->mutex);
-    data_->server_ended = true;
-  }
-
+  virtual ~RoundScript() = default;
+  virtual void start_client(ScriptedClient side) = 0;
+  virtual void start_server(ScriptedServer side) = 0;
+  virtual void record(ScriptStep step) = 0;
+  virtual void end_client() = 0;
+  virtual void end_server() = 0;
   // Done when the client's models, averages and sums are final (the client must have ended).
-  const core::WorkTicket& client_done() const { return client_done_; }
-  // Done when the replica's weights and the loss sum are final (the session must have ended).
-  const core::WorkTicket& server_done() const { return server_done_; }
-
- private:
-  std::shared_ptr<ScriptData> data_;
-  core::WorkTicket client_done_;
-  core::WorkTicket server_done_;
+  virtual const core::WorkTicket& client_done() const = 0;
+  // Done when this script's server steps are done: the replica's weights and
+  // the loss sum final (the session must have ended).
+  virtual const core::WorkTicket& server_done() const = 0;
 };
 
 // Opens scripts; one per run, shared by the coordinator and the clients.

@@ -107,16 +107,13 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
     }
 
     const std::shared_ptr<ServerModel>& model = order.server_model;  // null: the client trains alone, sends no batch
-    // Set: the steps are recorded for another process (only with a replica of the client's own).
     const std::shared_ptr<protocol::RoundScript>& script = order.plan.script;
-    const supernet::Architecture& arch = *order.plan.prefix->slices().architecture;
-    const supernet::SubnetConfig& config = order.plan.prefix->config();
-    const int64_t suffix_flops = model ? arch.forward_flops(config, cut + 1, arch.unit_count()) : 0;
-    const int64_t activation_bytes = model ? arch.activation_bytes(config, cut) : 0;
-    // The step tasks own what they use; the result leaves without waiting
-    // for them (it carries the last one), like the client's upload.
+    const supernet::BatchCharges charges =
+        model ? protocol::part_charges(*order.plan.prefix, cut, {}, nullptr) : supernet::BatchCharges{};
+    // The steps are recorded into the client's script, which computes them;
+    // the result leaves without waiting for them (it carries their end), like
+    // the client's upload.
     const std::shared_ptr<double> loss_sum = result.server_loss_sum.value;
-    core::WorkTicket last_step;
     while (!result.upload) {
       auto received_message = co_await setup.uplink->receive_until(order.deadline);
       auto& [late, message] = received_message;
@@ -131,39 +128,22 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       }
       auto* batch = std::get_if<protocol::Activations>(&message);
       if (batch == nullptr || batch->round != round || model == nullptr) continue;  // from an earlier round
-      const int64_t batch_size = batch->labels.size(0);
-      // The step runs as a task chained after the server model's previous one;
-      // the gradient message carries it unfinished (its size is declared).
-      protocol::Pending<protocol::ServerStep> step;
-      if (script) {
-        if (model->batches == 0) script->start_server({model, loss_sum});
-        script->record(protocol::ScriptedServerStep{batch->batch});
-      } else {
-        step.ready = core::submit_work(setup.work, [model, loss_sum, cut, previous = model->last_step,
-                                                    activations = batch->features, labels = batch->labels,
-                                                    batches_before = model->batches, out = step.value] {
-          previous.wait();
-          *out = model->step(cut, activations.get(), labels, batches_before);
-          *loss_sum += out->loss;
-        }, core::Start::on_demand);  // run by the client's step that needs it
-        model->last_step = last_step = step.ready;
-      }
-      ++model->batches;
-      co_await setup.device->compute(3 * suffix_flops * batch_size);
+      if (result.server_batches == 0) script->start_server({model, loss_sum});
+      script->record(protocol::ScriptedServerStep{batch->batch, model->batches++});
+      co_await setup.device->compute(charges.server_step(batch->samples));
       ++result.server_batches;
-      result.server_samples += batch_size;
-      const int64_t bytes = batch_size * activation_bytes;
-      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch, step}, bytes);
+      result.server_samples += batch->samples;
+      const int64_t bytes = charges.gradient_down(batch->samples);
+      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch}, bytes);
       auto [lost] = co_await std::move(sending);
       if (!lost) {
         *setup.traffic.down += bytes;
         *setup.traffic.gradients += bytes;
       }
     }
-    if (script) {
-      script->end_server();
-      if (model && model->batches > 0) last_step = script->server_done();
-    }
+    script->end_server();
+    core::WorkTicket last_step;
+    if (result.server_batches > 0) last_step = script->server_done();
     result.server_loss_sum.ready = last_step;
     if (result.server_batches > 0) result.server_model = model;
     auto reporting = setup.results->send(std::move(result), 0);

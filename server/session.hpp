@@ -2,9 +2,11 @@
 // The split server's per-client sessions. One session actor per client serves
 // that client's activations through the server-side model its order names (a
 // replica of the suffix per client, as SFL-V1 does, or one model every
-// session shares, as SFL-V2 does): forward, loss, backward, SGD step, then the
-// cut gradient goes back. At the order's deadline, or when the client's
-// upload comes, the session reports to the coordinator (coordinator.hpp).
+// session shares, as SFL-V2 does): it records the model's step on the batch
+// (forward, loss, backward, SGD step) into the client's round script
+// (round_script.hpp), which computes it, then the cut gradient goes back. At
+// the order's deadline, or when the client's upload comes, the session
+// reports to the coordinator (coordinator.hpp).
 //
 // Virtual time: the suffix's forward + backward (3x forward FLOPs per sample)
 // is charged on the server Device; the plan and gradients are charged by the
@@ -127,7 +129,6 @@ struct SessionSetup {
   OrderLink* orders = nullptr;
   ResultLink* results = nullptr;
   Traffic traffic;
-  core::WorkPool* work = nullptr;  // runs the suffix steps; null = on the simulation thread
 };
 
 // One client's session: a daemon actor of the server entity. It serves the

@@ -53,6 +53,25 @@ core::SimDuration Strategy::round_period(const std::vector<const ClientProfile*>
   return scaled(server_mode() == ServerMode::shared_in_turns ? sum : longest, options_.timeout_factor);
 }
 
+std::shared_ptr<ServerModel> Strategy::server_model(const supernet::Supernet& net, const ClientProfile& client,
+                                                    const std::vector<const ClientProfile*>& round_clients,
+                                                    std::shared_ptr<ServerModel>& round_shared) const {
+  if (!client.split) return nullptr;
+  const bool one_model = server_mode() == ServerMode::shared || server_mode() == ServerMode::shared_in_turns;
+  if (one_model && round_shared) return round_shared;
+  const int units = net.architecture().unit_count();
+  int first = client.cut + 1;
+  if (one_model) {
+    for (const ClientProfile* p : round_clients) {
+      if (p->split) first = std::min(first, p->cut + 1);
+    }
+  }
+  auto model = std::make_shared<ServerModel>(net, client.config, first, units, options_.server_optimizer,
+                                             server_steps_by_unit());
+  if (one_model) round_shared = model;
+  return model;
+}
+
 core::SimDuration Strategy::turn_period(const ClientProfile& client) const {
   return scaled(client.nominal_round_time, options_.timeout_factor);
 }

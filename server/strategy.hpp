@@ -4,7 +4,10 @@
 //  (a) each client's part and behaviour: assign_parts() gives every client
 //      its cut, subnet, classifiers and own network (or excludes it), and
 //      client_behaviour() says what a client does when it is cut off;
-//  (b) how the server trains the split clients' suffixes: server_mode();
+//  (b) how the server trains the split clients' suffixes: which model each
+//      session steps (server_model()), whether clients are served side by
+//      side or one after another (serves_in_turns()), and so whether a
+//      client's round may be computed apart from the others' (rounds_are_independent());
 //  (c) how a round's results become the next supernet: fold() per client
 //      result, in the order results arrive, then finish() once all are in
 //      (SFL-V2's and SL's suffix replacement, RaFL's distillation).
@@ -94,11 +97,22 @@ class Strategy {
   supernet::SubnetConfig assign_parts(const supernet::Architecture& arch, std::vector<ClientProfile>& profiles);
   virtual protocol::ClientBehaviour client_behaviour() const { return {}; }
 
-  // (b)
-  virtual ServerMode server_mode() const = 0;
-  // shared modes: whether the one model serves clients of different cuts
-  // (ServerModel's by_unit); it then starts after the round's shallowest cut.
-  virtual bool server_steps_by_unit() const { return false; }
+  // (b) The suffix model the session of split client `client` trains this
+  // round: a replica of its own, or the one model every session of the round
+  // shares (`round_shared`: null at the round's start, made at its first split
+  // client and kept there, starting after the shallowest cut of `round_clients`).
+  // Null for a client that is not split.
+  std::shared_ptr<ServerModel> server_model(const supernet::Supernet& net, const ClientProfile& client,
+                                            const std::vector<const ClientProfile*>& round_clients,
+                                            std::shared_ptr<ServerModel>& round_shared) const;
+  // Whether the round's clients are served one after another, each in a turn
+  // of its own, from the previous one's upload (SL); otherwise side by side.
+  bool serves_in_turns() const { return server_mode() == ServerMode::shared_in_turns; }
+  // Whether a client's round depends on no other client's (no server model
+  // is shared between them), so it may be computed in another process.
+  bool rounds_are_independent() const {
+    return server_mode() == ServerMode::none || server_mode() == ServerMode::replica_per_client;
+  }
 
   // (d) The time the server gives a round from its start (shared_in_turns:
   // a turn, for one client) = timeout_factor x the nominal pace.
@@ -128,6 +142,11 @@ class Strategy {
   std::optional<int64_t> aggregate(supernet::Supernet& net, const RoundResults& round) const;
 
  protected:
+  // What the server side above is decided from: the algorithm's, and no one else's.
+  virtual ServerMode server_mode() const = 0;
+  // shared modes: whether the one model serves clients of different cuts
+  // (ServerModel's by_unit); it then starts after the round's shallowest cut.
+  virtual bool server_steps_by_unit() const { return false; }
   // What every client's part is decided from.
   struct Fleet {
     double largest_memory_gb = 0;

@@ -25,24 +25,16 @@ Device::~Device() {
 }
 
 void Device::submit(VoidHandler handler, SimDuration duration, std::int64_t work) {
-  std::uint32_t index;
-  if (!free_jobs_.empty()) {
-    index = free_jobs_.back();
-    free_jobs_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(jobs_.size());
-    jobs_.emplace_back();
-  }
+  const SlotId id = jobs_.take();
+  const std::uint32_t index = id.index;
   Job& job = jobs_[index];
-  const std::uint32_t generation = ++job.generation;
-  job.active = true;
   job.running = false;
   job.duration = std::max(duration, SimDuration::zero());
   job.work = work;
   job.actor = simulation().current_actor();
   auto slot = asio::get_associated_cancellation_slot(handler);
   store_handler(job.handler, std::move(handler));
-  if (slot.is_connected()) slot.template emplace<Canceller>(this, index, generation);
+  if (slot.is_connected()) slot.template emplace<Canceller>(this, index, id.generation);
   queue_.push_back(index);
   start_next();
 }
@@ -62,7 +54,7 @@ void Device::run_job(std::uint32_t index) {
   ++running_;
   job.interval = meter_.open(Activity::compute, sim.now(), sim.now());
   job.timer = sim.schedule_at(sim.now() + job.duration,
-                              {&Device::on_job_done, this, (static_cast<std::uint64_t>(job.generation) << 32) | index});
+                              {&Device::on_job_done, this, SlotId{index, job.generation}.packed()});
   sim.emit(TraceEvent{sim.now(), spec_.entity, TraceKind::compute_start, job.work});
 }
 
@@ -94,15 +86,14 @@ void Device::finish(std::uint32_t index, error_code ec) {
   }
   VoidHandler handler = std::move(job.handler);
   const ActorId actor = job.actor;
-  job.active = false;
   job.running = false;
-  free_jobs_.push_back(index);
+  jobs_.release(index);
   sim.complete(std::move(handler), actor, ec);
   start_next();
 }
 
 bool Device::at_rest() const {
-  return std::none_of(jobs_.begin(), jobs_.end(), [](const Job& job) { return job.active; });
+  return jobs_.none_taken();
 }
 
 void Device::describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const {

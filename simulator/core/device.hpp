@@ -6,6 +6,7 @@
 // rounded up to the nanosecond, whatever the real computation costs.
 #include "simulator/core/energy.hpp"
 #include "simulator/core/simulation.hpp"
+#include "simulator/core/slot_table.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -90,8 +91,7 @@ class Device final : public SimObject {
 
   DeviceSpec spec_;
   EnergyMeter meter_;
-  std::vector<Job> jobs_;
-  std::vector<std::uint32_t> free_jobs_;
+  SlotTable<Job> jobs_;
   std::deque<std::uint32_t> queue_;
   int running_ = 0;
 };

@@ -122,7 +122,7 @@ class Link final : public LinkCore {
   // At rest with unread messages only if they can be saved.
   bool at_rest() const override {
     return LinkCore::at_rest() && (mailbox_.empty() || SavableMessage<Message>) &&
-           free_payloads_.size() == payloads_.size();
+           payloads_.none_taken();
   }
   void save_state(StateWriter& out) const override {
     LinkCore::save_state(out);
@@ -149,6 +149,11 @@ class Link final : public LinkCore {
   }
 
  private:
+  struct Payload {
+    std::optional<Message> message;
+    std::uint32_t generation = 0;
+    bool active = false;
+  };
   struct Receiver {
     ReceiveHandler handler;
     ActorId actor = kNoActor;
@@ -165,15 +170,8 @@ class Link final : public LinkCore {
   };
 
   void send_impl(VoidHandler handler, Message message, std::int64_t bytes) {
-    std::uint32_t slot;
-    if (!free_payloads_.empty()) {
-      slot = free_payloads_.back();
-      free_payloads_.pop_back();
-      payloads_[slot].emplace(std::move(message));
-    } else {
-      slot = static_cast<std::uint32_t>(payloads_.size());
-      payloads_.emplace_back(std::in_place, std::move(message));
-    }
+    const std::uint32_t slot = payloads_.take().index;
+    payloads_[slot].message.emplace(std::move(message));
     start_send(std::move(handler), slot, bytes);
   }
 
@@ -189,22 +187,15 @@ class Link final : public LinkCore {
       sim.complete(std::move(handler), sim.current_actor(), error_code{errc::timeout}, Message{});
       return;
     }
-    std::uint32_t index;
-    if (!free_receivers_.empty()) {
-      index = free_receivers_.back();
-      free_receivers_.pop_back();
-    } else {
-      index = static_cast<std::uint32_t>(receivers_.size());
-      receivers_.emplace_back();
-    }
+    const SlotId id = receivers_.take();
+    const std::uint32_t index = id.index;
+    const std::uint32_t generation = id.generation;
     Receiver& r = receivers_[index];
-    const std::uint32_t generation = ++r.generation;
-    r.active = true;
     r.actor = sim.current_actor();
     auto slot = asio::get_associated_cancellation_slot(handler);
     store_handler(r.handler, std::move(handler));
     if (deadline != kNever) {
-      r.deadline = sim.schedule_at(deadline, {&Link::on_deadline, this, (std::uint64_t{generation} << 32) | index});
+      r.deadline = sim.schedule_at(deadline, {&Link::on_deadline, this, id.packed()});
     }
     if (slot.is_connected()) slot.template emplace<Canceller>(this, index, generation);
     waiting_.push_back(index);
@@ -224,15 +215,14 @@ class Link final : public LinkCore {
     simulation().cancel(r.deadline);
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), index));
     ReceiveHandler handler(std::move(r.handler));
-    r.active = false;
-    free_receivers_.push_back(index);
+    receivers_.release(index);
     simulation().complete(std::move(handler), r.actor, ec, Message{});
   }
 
   void deliver(std::uint32_t payload) override {
-    Message m(std::move(*payloads_[payload]));
-    payloads_[payload].reset();
-    free_payloads_.push_back(payload);
+    Message m(std::move(*payloads_[payload].message));
+    payloads_[payload].message.reset();
+    payloads_.release(payload);
     if (waiting_.empty()) {
       mailbox_.push_back(std::move(m));
       return;
@@ -243,21 +233,18 @@ class Link final : public LinkCore {
     simulation().cancel(r.deadline);
     ReceiveHandler handler(std::move(r.handler));
     asio::get_associated_cancellation_slot(handler).clear();
-    r.active = false;
-    free_receivers_.push_back(index);
+    receivers_.release(index);
     simulation().complete(std::move(handler), r.actor, error_code{}, std::move(m));
   }
 
   void discard(std::uint32_t payload) override {
-    payloads_[payload].reset();
-    free_payloads_.push_back(payload);
+    payloads_[payload].message.reset();
+    payloads_.release(payload);
   }
 
-  std::vector<std::optional<Message>> payloads_;  // in flight, by slot
-  std::vector<std::uint32_t> free_payloads_;
+  SlotTable<Payload> payloads_;  // in flight
   std::deque<Message> mailbox_;                   // arrived, not yet received
-  std::vector<Receiver> receivers_;
-  std::vector<std::uint32_t> free_receivers_;
+  SlotTable<Receiver> receivers_;
   std::deque<std::uint32_t> waiting_;             // receivers in FIFO order
 };
 

@@ -36,7 +36,7 @@ LinkCore::~LinkCore() {
 std::uint32_t LinkCore::arg_index(std::uint64_t arg) const { return static_cast<std::uint32_t>(arg); }
 
 std::uint64_t LinkCore::arg_of(std::uint32_t index) const {
-  return (static_cast<std::uint64_t>(transfers_[index].generation) << 32) | index;
+  return SlotId{index, transfers_[index].generation}.packed();
 }
 
 const DownWindows& LinkCore::windows() {
@@ -50,17 +50,10 @@ const DownWindows& LinkCore::windows() {
 }
 
 void LinkCore::start_send(VoidHandler handler, std::uint32_t payload, std::int64_t bytes) {
-  std::uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(transfers_.size());
-    transfers_.emplace_back();
-  }
+  const SlotId id = transfers_.take();
+  const std::uint32_t index = id.index;
+  const std::uint32_t generation = id.generation;
   Transfer& t = transfers_[index];
-  const std::uint32_t generation = ++t.generation;
-  t.active = true;
   t.waiting = true;
   t.actor = simulation().current_actor();
   t.payload = payload;
@@ -151,8 +144,7 @@ void LinkCore::end_transmission(std::uint32_t index, SimTime now) {
 }
 
 void LinkCore::release(std::uint32_t index) {
-  transfers_[index].active = false;
-  free_.push_back(index);
+  transfers_.release(index);
 }
 
 void LinkCore::cancel_wait(std::uint32_t index, std::uint32_t generation) {
@@ -204,8 +196,7 @@ void LinkCore::describe_waiters(std::vector<std::pair<ActorId, std::string>>& ou
 }
 
 bool LinkCore::at_rest() const {
-  return queue_.empty() && !transmitting_ &&
-         std::none_of(transfers_.begin(), transfers_.end(), [](const Transfer& t) { return t.active; });
+  return queue_.empty() && !transmitting_ && transfers_.none_taken();
 }
 
 void LinkCore::save_state(StateWriter& out) const {

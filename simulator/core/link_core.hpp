@@ -25,6 +25,7 @@
 #include "simulator/core/energy.hpp"
 #include "simulator/core/faults.hpp"
 #include "simulator/core/simulation.hpp"
+#include "simulator/core/slot_table.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -119,8 +120,7 @@ class LinkCore : public SimObject {
   RngStream drop_rng_;
   RngStream jitter_rng_;
   LinkStats stats_;
-  std::vector<Transfer> transfers_;
-  std::vector<std::uint32_t> free_;
+  SlotTable<Transfer> transfers_;
   std::deque<std::uint32_t> queue_;
   bool transmitting_ = false;
   DownWindows windows_;

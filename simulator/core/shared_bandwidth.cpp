@@ -8,10 +8,6 @@ namespace {
 
 constexpr std::int64_t kUncapped = std::numeric_limits<std::int64_t>::max();
 
-std::uint64_t flow_id(std::uint32_t index, std::uint32_t generation) {
-  return (static_cast<std::uint64_t>(generation) << 32) | index;
-}
-
 }  // namespace
 
 SharedBandwidth::SharedBandwidth(Simulation& sim, std::string name, BandwidthSchedule capacity)
@@ -20,10 +16,9 @@ SharedBandwidth::SharedBandwidth(Simulation& sim, std::string name, BandwidthSch
 SharedBandwidth::~SharedBandwidth() { simulation().cancel(timer_); }
 
 SharedBandwidth::Flow* SharedBandwidth::find(std::uint64_t flow) {
-  const auto index = static_cast<std::uint32_t>(flow);
-  if (index >= flows_.size()) return nullptr;
-  Flow& f = flows_[index];
-  return f.active && f.generation == static_cast<std::uint32_t>(flow >> 32) ? &f : nullptr;
+  const SlotId id = SlotId::unpack(flow);
+  if (id.index >= flows_.size() || !flows_.holds(id)) return nullptr;
+  return &flows_[id.index];
 }
 
 const SharedBandwidth::Flow* SharedBandwidth::find(std::uint64_t flow) const {
@@ -32,34 +27,25 @@ const SharedBandwidth::Flow* SharedBandwidth::find(std::uint64_t flow) const {
 
 std::uint64_t SharedBandwidth::start_flow(Int128 work, const BandwidthSchedule* cap, TimerCallback on_done) {
   advance();
-  std::uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(flows_.size());
-    flows_.emplace_back();
-  }
+  const SlotId id = flows_.take();
+  const std::uint32_t index = id.index;
   Flow& f = flows_[index];
   f.remaining = work;
   f.cap = cap;
   f.on_done = on_done;
-  f.active = true;
-  ++f.generation;
   order_.push_back(index);
   reallocate();
   reschedule();
-  return flow_id(index, f.generation);
+  return id.packed();
 }
 
 bool SharedBandwidth::abort_flow(std::uint64_t flow) {
   Flow* f = find(flow);
   if (f == nullptr) return false;
   advance();
-  f->active = false;
-  const auto index = static_cast<std::uint32_t>(flow);
+  const std::uint32_t index = SlotId::unpack(flow).index;
   order_.erase(std::find(order_.begin(), order_.end(), index));
-  free_.push_back(index);
+  flows_.release(index);
   reallocate();
   reschedule();
   return true;
@@ -140,8 +126,7 @@ void SharedBandwidth::on_timer(void* self, std::uint64_t) {
     Flow& f = shared.flows_[index];
     if (f.remaining > 0) return false;
     finished.push_back(f.on_done);
-    f.active = false;
-    shared.free_.push_back(index);
+    shared.flows_.release(index);
     return true;
   });
   shared.reallocate();

@@ -14,6 +14,7 @@
 // finish at exactly 1 s, as one alone does over 8 Mbit/s.
 #include "simulator/core/bandwidth.hpp"
 #include "simulator/core/simulation.hpp"
+#include "simulator/core/slot_table.hpp"
 
 #include <cstdint>
 #include <string>
@@ -61,8 +62,7 @@ class SharedBandwidth final : public SimObject {
 
   std::string name_;
   BandwidthSchedule capacity_;
-  std::vector<Flow> flows_;
-  std::vector<std::uint32_t> free_;
+  SlotTable<Flow> flows_;
   std::vector<std::uint32_t> order_;  // active flows, in start order
   SimTime last_update_{};
   TimerHandle timer_;

@@ -207,23 +207,13 @@ TimerHandle Simulation::schedule_at(SimTime when, TimerCallback callback) {
 }
 
 void Simulation::start_sleep(VoidHandler handler, SimTime when) {
-  std::uint32_t index;
-  if (!free_sleepers_.empty()) {
-    index = free_sleepers_.back();
-    free_sleepers_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(sleepers_.size());
-    sleepers_.emplace_back();
-  }
-  Sleeper& sleeper = sleepers_[index];
-  const std::uint32_t generation = ++sleeper.generation;
-  sleeper.active = true;
+  const SlotId id = sleepers_.take();
+  Sleeper& sleeper = sleepers_[id.index];
   sleeper.actor = current_actor_;
   auto slot = asio::get_associated_cancellation_slot(handler);
   store_handler(sleeper.handler, std::move(handler));
-  sleeper.timer = schedule_at(when, {&Simulation::fire_sleep, this,
-                                     (static_cast<std::uint64_t>(generation) << 32) | index});
-  if (slot.is_connected()) slot.template emplace<SleepCanceller>(this, index, generation);
+  sleeper.timer = schedule_at(when, {&Simulation::fire_sleep, this, id.packed()});
+  if (slot.is_connected()) slot.template emplace<SleepCanceller>(this, id.index, id.generation);
 }
 
 void Simulation::fire_sleep(void* self, std::uint64_t arg) {
@@ -231,19 +221,17 @@ void Simulation::fire_sleep(void* self, std::uint64_t arg) {
   const auto index = static_cast<std::uint32_t>(arg);
   Sleeper& sleeper = sim.sleepers_[index];
   VoidHandler handler = std::move(sleeper.handler);
-  sleeper.active = false;
-  sim.free_sleepers_.push_back(index);
+  sim.sleepers_.release(index);
   asio::get_associated_cancellation_slot(handler).clear();
   sim.complete(std::move(handler), sleeper.actor, error_code{});
 }
 
 void Simulation::cancel_sleep(std::uint32_t index, std::uint32_t generation) {
+  if (!sleepers_.holds({index, generation})) return;
   Sleeper& sleeper = sleepers_[index];
-  if (!sleeper.active || sleeper.generation != generation) return;
   timers_.cancel(sleeper.timer);
   VoidHandler handler = std::move(sleeper.handler);
-  sleeper.active = false;
-  free_sleepers_.push_back(index);
+  sleepers_.release(index);
   complete(std::move(handler), sleeper.actor, error_code{asio::error::operation_aborted});
 }
 

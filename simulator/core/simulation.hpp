@@ -18,6 +18,7 @@
 #include "simulator/core/handler_pool.hpp"
 #include "simulator/core/ids.hpp"
 #include "simulator/core/rng.hpp"
+#include "simulator/core/slot_table.hpp"
 #include "simulator/core/time.hpp"
 #include "simulator/core/timer_queue.hpp"
 #include "simulator/core/trace.hpp"
@@ -292,8 +293,7 @@ class Simulation {
   ActorId current_actor_ = kNoActor;
   std::exception_ptr failure_;
   TimerQueue timers_;
-  std::vector<Sleeper> sleepers_;
-  std::vector<std::uint32_t> free_sleepers_;
+  SlotTable<Sleeper> sleepers_;
   FaultPlan plan_;
   FaultIndex faults_;
   std::uint64_t fault_version_ = 0;

@@ -45,8 +45,7 @@ RunResult run_on_ranks(const Scenario& scenario, RunOptions options, RankWorld& 
   // Rank 0's pool keeps about two requests per worker thread in flight (each
   // waits for its reply), and evaluates the supernet.
   World world(scenario, std::max(options.threads, 2 * pool.worker_threads()));
-  const server::ServerMode mode = world.strategy->server_mode();
-  if (mode != server::ServerMode::none && mode != server::ServerMode::replica_per_client && options.progress) {
+  if (!world.strategy->rounds_are_independent() && options.progress) {
     std::fprintf(stderr, "sflsim: %s trains one server model that every client's steps go through: its rounds run on "
                          "rank 0, the workers wait\n", scenario.algorithm.name.c_str());
   }

@@ -50,8 +50,59 @@ std::string LocalComputer::compute(const std::string& job, const std::shared_ptr
 
 // ---- RemoteRounds -----------------------------------------------------------
 
+namespace {
+
+// What the client and the session recorded; shared with the computation.
+struct ScriptData {
+  int client = 0;
+  int round = 0;
+  std::mutex mutex;  // guards everything below: recording happens while a computation may read
+  std::optional<protocol::ScriptedClient> client_side;
+  std::optional<protocol::ScriptedServer> server_side;
+  std::vector<protocol::ScriptStep> steps;
+  bool client_ended = false;  // the client recorded its last step (or crashed)
+  bool server_ended = false;  // the session reported (no more server steps)
+};
+
+// A script that only records; its tickets have RemoteRounds compute it.
+class RecordedScript final : public protocol::RoundScript {
+ public:
+  RecordedScript(std::shared_ptr<ScriptData> data, core::WorkTicket client_done, core::WorkTicket server_done)
+      : data_(std::move(data)), client_done_(std::move(client_done)), server_done_(std::move(server_done)) {}
+
+  void start_client(protocol::ScriptedClient side) override {
+    const std::lock_guard lock(data_->mutex);
+    data_->client_side = std::move(side);
+  }
+  void start_server(protocol::ScriptedServer side) override {
+    const std::lock_guard lock(data_->mutex);
+    data_->server_side = std::move(side);
+  }
+  void record(protocol::ScriptStep step) override {
+    const std::lock_guard lock(data_->mutex);
+    data_->steps.push_back(std::move(step));
+  }
+  void end_client() override {
+    const std::lock_guard lock(data_->mutex);
+    data_->client_ended = true;
+  }
+  void end_server() override {
+    const std::lock_guard lock(data_->mutex);
+    data_->server_ended = true;
+  }
+  const core::WorkTicket& client_done() const override { return client_done_; }
+  const core::WorkTicket& server_done() const override { return server_done_; }
+
+ private:
+  std::shared_ptr<ScriptData> data_;
+  core::WorkTicket client_done_;
+  core::WorkTicket server_done_;
+};
+
+}  // namespace
+
 struct RemoteRounds::Computation {
-  std::shared_ptr<protocol::ScriptData> data;
+  std::shared_ptr<ScriptData> data;
   std::shared_ptr<const SupernetSnapshot> snapshot;
   std::mutex running;              // one computation of the script at a time
   std::optional<RoundJob> inputs;  // the client's side as the script starts (taken at the first run)
@@ -76,7 +127,7 @@ std::vector<ModelData> head_models(const protocol::Heads& heads, bool fresh) {
 }
 
 // The client's side of a job, from its state as the script starts.
-RoundJob client_inputs(const protocol::ScriptData& data, const protocol::ScriptedClient& c) {
+RoundJob client_inputs(const ScriptData& data, const protocol::ScriptedClient& c) {
   RoundJob job;
   job.client = data.client;
   job.round = data.round;
@@ -136,13 +187,13 @@ void RemoteRounds::begin_round(const supernet::Supernet& net, int round) {
 
 std::shared_ptr<protocol::RoundScript> RemoteRounds::open(int client, int round) {
   auto computation = std::make_shared<Computation>();
-  computation->data = std::make_shared<protocol::ScriptData>();
+  computation->data = std::make_shared<ScriptData>();
   computation->data->client = client;
   computation->data->round = round;
   computation->snapshot = snapshot_;
   core::WorkTicket client_done = core::submit_work(nullptr, [this, computation] { run(*computation, true); });
   core::WorkTicket server_done = core::submit_work(nullptr, [this, computation] { run(*computation, false); });
-  return std::make_shared<protocol::RoundScript>(computation->data, std::move(client_done), std::move(server_done));
+  return std::make_shared<RecordedScript>(computation->data, std::move(client_done), std::move(server_done));
 }
 
 double RemoteRounds::compute_seconds() const {
@@ -188,7 +239,7 @@ void RemoteRounds::run(Computation& c, bool for_client) {
   }
   for (size_t k = 0; k < count; ++k) job.steps.push_back(job_step(steps[k]));
   if (server) {
-    const server::ServerModel& replica = *server->replica;
+    const server::ServerModel& replica = *server->model;
     job.replica = shape_data(replica.config(), false, replica.first_unit(), replica.last_unit());
     job.server_learning_rate = replica.options().learning_rate;
     job.server_momentum = replica.options().momentum;
@@ -219,7 +270,7 @@ void RemoteRounds::run(Computation& c, bool for_client) {
     c.server_written = true;
   } else if (server_ended && !c.server_written) {
     if (!result.has_server) throw std::runtime_error("a round job's result lacks the server's side");
-    copy_slices(server->replica->materialize().slices(), result.replica, "a round job's server replica");
+    copy_slices(server->model->materialize().slices(), result.replica, "a round job's server replica");
     *server->loss_sum = result.server_loss_sum;
     c.server_written = true;
   }

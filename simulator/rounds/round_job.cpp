@@ -4,12 +4,12 @@
 #include "datasets/dataset.hpp"
 #include "server/session.hpp"
 #include "simulator/parts/part_codec.hpp"
+#include "simulator/rounds/chain_rounds.hpp"
 #include "supernet/supernet.hpp"
 
 #include <ATen/ATen.h>
 
 #include <chrono>
-#include <map>
 #include <stdexcept>
 
 namespace sflsim::cli {
@@ -198,88 +198,81 @@ RoundJobResult decode_result(std::string_view bytes) {
   return r;
 }
 
-RoundJobResult compute_round(const RoundJob& job, const supernet::Supernet& net, const datasets::ImageDataset& train) {
-  const auto started = std::chrono::steady_clock::now();
-  const Models make{net};
-  client::RoundModels models;
-  models.prefix = make.body(job.prefix, "a job's prefix");
-  models.heads = make.heads(job.heads, "a job's head");
-  if (job.own_body) models.own_body = make.body(*job.own_body, "a job's own network");
-  models.own_heads = make.heads(job.own_heads, "a job's own head");
-  const std::unique_ptr<client::LocalTrainer> trainer = client::make_trainer(
-      static_cast<protocol::Objective>(job.objective), models, {job.learning_rate, job.momentum, job.weight_decay});
-  fusion::LossAverages averages = fusion::LossAverages::restored(job.local_loss, job.server_loss);
-  fusion::LambdaPolicy lambda;
-  lambda.rule = static_cast<fusion::LambdaRule>(job.lambda_rule);
-  lambda.fixed_value = job.lambda_fixed;
-  lambda.min = job.lambda_min;
-  lambda.max = job.lambda_max;
-  lambda.epsilon = job.lambda_epsilon;
-  const int units = net.architecture().unit_count();
-  protocol::RoundLosses sums;
-
-  std::unique_ptr<server::ServerModel> replica;
-  if (job.replica) {
-    replica = std::make_unique<server::ServerModel>(
-        net, config_of(*job.replica), job.replica->first, job.replica->last,
-        protocol::OptimizerOptions{job.server_learning_rate, job.server_momentum, job.server_weight_decay});
-  }
-  double server_loss_sum = 0;
-  int64_t server_steps = 0;
-
-  std::vector<at::Tensor> features;  // by batch
-  std::vector<at::Tensor> labels;
-  std::map<int64_t, protocol::ServerStep> server_steps_by_batch;
-  for (const RoundJob::Step& step : job.steps) {
-    if (step.kind == 0) {
+protocol::ScriptStep script_step(const RoundJob::Step& step, int64_t& server_steps) {
+  switch (step.kind) {
+    case 0: {
       std::vector<datasets::SampleAugment> draws(step.draws.size() / 3);
       for (size_t k = 0; k < draws.size(); ++k) {
         draws[k] = {step.draws[3 * k], step.draws[3 * k + 1], step.draws[3 * k + 2] != 0};
       }
-      labels.push_back(datasets::batch_labels(train, step.indices));
-      const at::Tensor images = datasets::make_batch(train, step.indices, draws).images;
-      features.push_back(client::forward_step(*trainer, averages, sums, images, labels.back()));
-    } else if (step.kind == 1) {
-      if (!replica || step.batch >= static_cast<int64_t>(features.size())) {
-        throw std::invalid_argument("a round job's server step has no replica or no batch " + std::to_string(step.batch));
-      }
-      const size_t b = static_cast<size_t>(step.batch);
-      const protocol::ServerStep out = replica->step(job.cut, features[b], labels[b], server_steps++);
-      server_loss_sum += out.loss;
-      server_steps_by_batch[step.batch] = out;
-      features[b] = at::Tensor();  // the step was its only reader
-    } else {
-      const protocol::ServerStep* server_step = nullptr;
-      if (step.with_gradient) {
-        const auto found = server_steps_by_batch.find(step.batch);
-        if (found == server_steps_by_batch.end()) {
-          throw std::invalid_argument("a round job's fused step " + std::to_string(step.batch) + " has no server step");
-        }
-        server_step = &found->second;
-      }
-      client::fused_step(*trainer, averages, sums, server_step, lambda, job.cut, units);
-      if (server_step) server_steps_by_batch.erase(step.batch);
+      return protocol::ScriptedForward{step.indices, std::move(draws)};
     }
+    case 1: return protocol::ScriptedServerStep{step.batch, server_steps++};  // the replica is the client's own
+    default: return protocol::ScriptedApply{step.batch, step.with_gradient};
   }
+}
+
+RoundJobResult compute_round(const RoundJob& job, const supernet::Supernet& net, const datasets::ImageDataset& train) {
+  const auto started = std::chrono::steady_clock::now();
+  const Models make{net};
+  protocol::ScriptedClient client;
+  client.prefix = make.body(job.prefix, "a job's prefix");
+  client.heads = make.heads(job.heads, "a job's head");
+  if (job.own_body) client.own_body = make.body(*job.own_body, "a job's own network");
+  client.own_heads = make.heads(job.own_heads, "a job's own head");
+  fusion::LossAverages averages = fusion::LossAverages::restored(job.local_loss, job.server_loss);
+  client.losses = &averages;
+  client.sums = std::make_shared<protocol::RoundLosses>();
+  client.objective = static_cast<protocol::Objective>(job.objective);
+  client.optimizer = {job.learning_rate, job.momentum, job.weight_decay};
+  client.lambda.rule = static_cast<fusion::LambdaRule>(job.lambda_rule);
+  client.lambda.fixed_value = job.lambda_fixed;
+  client.lambda.min = job.lambda_min;
+  client.lambda.max = job.lambda_max;
+  client.lambda.epsilon = job.lambda_epsilon;
+  client.cut = job.cut;
+
+  // Replayed into the chain this process would have computed, on this thread.
+  const std::shared_ptr<protocol::RoundScript> script =
+      make_chain_script(nullptr, train, net.architecture().unit_count());
+  script->start_client(client);
+  protocol::ScriptedServer server;
+  if (job.replica) {
+    server.model = std::make_shared<server::ServerModel>(
+        net, config_of(*job.replica), job.replica->first, job.replica->last,
+        protocol::OptimizerOptions{job.server_learning_rate, job.server_momentum, job.server_weight_decay});
+    server.loss_sum = std::make_shared<double>(0.0);
+    script->start_server(server);
+  }
+  int64_t server_steps = 0;
+  for (const RoundJob::Step& step : job.steps) {
+    if (step.kind == 1 && !job.replica) throw std::invalid_argument("a round job's server step has no replica");
+    script->record(script_step(step, server_steps));
+  }
+  script->end_client();
+  script->end_server();
+  // Both sides: a server step whose gradient the client never got is not on its chain.
+  script->server_done().wait();
+  if (job.want_client) script->client_done().wait();
 
   RoundJobResult result;
   if (job.want_client) {
     result.has_client = true;
-    result.prefix = body_data(*models.prefix);
-    result.heads = heads_data(models.heads);
-    if (models.own_body) result.own_body = body_data(*models.own_body);
-    result.own_heads = heads_data(models.own_heads);
+    result.prefix = body_data(*client.prefix);
+    result.heads = heads_data(client.heads);
+    if (client.own_body) result.own_body = body_data(*client.own_body);
+    result.own_heads = heads_data(client.own_heads);
     result.local_loss = averages.local();
     result.server_loss = averages.server();
-    result.local_sum = sums.local_sum;
-    result.server_sum = sums.server_sum;
-    result.local_batches = sums.local_batches;
-    result.server_batches = sums.server_batches;
+    result.local_sum = client.sums->local_sum;
+    result.server_sum = client.sums->server_sum;
+    result.local_batches = client.sums->local_batches;
+    result.server_batches = client.sums->server_batches;
   }
-  if (replica && server_steps > 0) {
+  if (server.model && server_steps > 0) {
     result.has_server = true;
-    result.replica = body_data(*replica->suffix);
-    result.server_loss_sum = server_loss_sum;
+    result.replica = body_data(*server.model->suffix);
+    result.server_loss_sum = *server.loss_sum;
   }
   result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

@@ -154,12 +154,10 @@ RunResult run_world(World& world, const RunOptions& options) {
   };
 
   server::CoordinatorSetup coordinator;
-  const server::ServerMode mode = world.strategy->server_mode();
-  if (options.round_computer && (mode == server::ServerMode::none || mode == server::ServerMode::replica_per_client)) {
-    world.scripts = std::make_unique<RemoteRounds>(*options.round_computer);
-    for (client::ClientSetup& setup : world.client_setups) setup.scripts = world.scripts.get();
-    coordinator.scripts = world.scripts.get();
+  if (options.round_computer && world.strategy->rounds_are_independent()) {
+    world.use_scripts(std::make_unique<RemoteRounds>(*options.round_computer));
   }
+  coordinator.scripts = world.scripts.get();
   coordinator.supernet = world.net.get();
   coordinator.orders = world.orders;
   coordinator.notices = world.notices;

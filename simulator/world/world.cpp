@@ -1,5 +1,7 @@
 #include "simulator/world/world.hpp"
 
+#include "simulator/rounds/chain_rounds.hpp"
+
 #include "datasets/loaders.hpp"
 #include "datasets/partition.hpp"
 #include "simulator/core/network_profiles.hpp"
@@ -218,7 +220,6 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     setup.augment = s.dataset.augment;
     setup.optimizer = optimizer;
     setup.lambda = lambda;
-    setup.work = work.get();
     setup.behaviour = strategy->client_behaviour();
     setup.gradient_timeout = p.gradient_timeout;
     client_setups.push_back(std::move(setup));
@@ -231,16 +232,21 @@ World::World(const Scenario& s, int threads) : scenario(s) {
     session.downlink = downlinks.back();
     session.orders = orders.back();
     session.results = results;
-    session.work = work.get();
     session.traffic = {&traffic.down, &traffic.gradients, &traffic.weights};
     session_setups.push_back(session);
   }
   sim->set_fault_plan(faults);
+  use_scripts(std::make_unique<ChainRunner>(work.get(), data.train, net->architecture().unit_count()));
+}
+
+void World::use_scripts(std::unique_ptr<protocol::ScriptRunner> runner) {
+  scripts = std::move(runner);
+  for (client::ClientSetup& setup : client_setups) setup.scripts = scripts.get();
 }
 
 World::~World() {
-  // Actors first (a frame cut short runs its tasks to the end), then the
-  // tasks still queued, while the client setups and states they use exist.
+  // Actors first, then the tasks still queued, while the client setups and
+  // states they use exist.
   sim.reset();
   work.reset();
 }

@@ -55,14 +55,17 @@ struct World {
   std::vector<server::OrderLink*> orders;
   std::vector<server::NoticeLink*> notices;
   server::ResultLink* results = nullptr;
-  // Set by the runner when the clients' rounds are computed elsewhere
-  // (remote_rounds.hpp); declared before the client states whose tickets use it.
+  // Computes the clients' recorded rounds: in this process (rounds/chain_rounds.hpp)
+  // unless use_scripts() gives another runner (rounds/remote_rounds.hpp);
+  // declared before the client states whose tickets use it.
   std::unique_ptr<protocol::ScriptRunner> scripts;
   std::vector<client::ClientSetup> client_setups;
   std::vector<client::ClientState> client_states;
   std::vector<server::SessionSetup> session_setups;
   client::TrafficCounters traffic;
 
+  // Replaces the script runner (before the run starts).
+  void use_scripts(std::unique_ptr<protocol::ScriptRunner> runner);
   int64_t samples_per_round(int client) const;
   core::EntityId client_entity(int client) const { return core::EntityId{static_cast<uint64_t>(client) + 1}; }
 };

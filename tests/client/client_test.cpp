@@ -3,6 +3,7 @@
 // batches. Exact virtual times, records and what the server receives.
 #include "client/client.hpp"
 #include "datasets/loaders.hpp"
+#include "hand_script.hpp"
 #include "supernet/supernet.hpp"
 #include "tiny_world.hpp"
 
@@ -43,6 +44,7 @@ struct Rig {
   client::ClientSetup setup;
   client::ClientState state;
   client::TrafficCounters traffic;
+  HandRunner scripts{2};  // every round's script, the plans' and the local-only rounds'
   std::vector<client::RoundRecord> records;
   const client::RecordSink sink = [this](const client::RoundRecord& r) { records.push_back(r); };  // outlives the actor
   std::vector<Received> uploads;    // what the server received, in order
@@ -65,6 +67,7 @@ struct Rig {
     setup.optimizer = {0.05, 0.0, 0.0};
     setup.gradient_timeout = SimDuration{500'000'000};
     setup.behaviour = {.train_when_cut_off = true, .defer_uploads = true, .objective = protocol::Objective::fused};
+    setup.scripts = &scripts;
     state.data_rng.seed(7);
   }
 
@@ -88,6 +91,7 @@ struct Rig {
     plan.prefix = std::make_shared<supernet::BodyPart>(net.extract(full, 1, cut));
     plan.heads.push_back(std::make_shared<supernet::LocalHead>(net.extract_head(full, cut)));
     plan.samples = 48;
+    plan.script = scripts.open(0, round);
     const int64_t bytes = protocol::plan_bytes(plan);
     auto sending = setup.downlink->send(std::move(plan), bytes);
     co_await std::move(sending);
@@ -116,11 +120,7 @@ struct Rig {
       auto* batch = std::get_if<protocol::Activations>(&message);
       if (batch == nullptr || batch->round != round) continue;
       batches_at_ns.push_back(sim.now().time_since_epoch().count());
-      protocol::Pending<protocol::ServerStep> step;
-      step.ready = core::submit_work(nullptr, [features = batch->features, out = step.value] {
-        *out = {at::zeros_like(features.get()), 1.0};
-      }, core::Start::on_demand);
-      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch, step}, 1000);
+      auto sending = setup.downlink->send(protocol::CutGradient{round, batch->batch}, 1000);
       co_await std::move(sending);
     }
   }
@@ -166,6 +166,15 @@ TEST_CASE("a plan that comes while the client trains alone stops it after the ba
   CHECK(rig.uploads[2].samples == 48);
   REQUIRE(rig.batches_at_ns.size() == 6);
   CHECK(rig.batches_at_ns[3] == 104'973'782'400);  // after the stale upload
+  // What the client recorded: round 2 opened the local-only round's script, then the plan's.
+  const auto& round2 = rig.scripts.opened.at({0, 2});
+  REQUIRE(round2.size() == 2);
+  CHECK(round2[0]->count<protocol::ScriptedForward>() == 1);
+  CHECK(round2[0]->applied_with_gradient() == 0);
+  CHECK(round2[0]->client_ended);
+  CHECK(round2[1]->count<protocol::ScriptedForward>() == 3);
+  CHECK(round2[1]->applied_with_gradient() == 3);
+  CHECK(round2[1]->client->cut == 2);
 }
 
 TEST_CASE("a round with no plan (server outage) is trained alone to the end and reintegrated at the next contact", "[client]") {

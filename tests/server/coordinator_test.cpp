@@ -146,7 +146,7 @@ TEST_CASE("the coordinator's rounds: silent clients hold a round to its period, 
 TEST_CASE("SL serves clients in turns: a turn lasts its own period, the next client's notice comes as it ends, "
           "and its plan carries the previous upload", "[server]") {
   World w(server::make_sl(strategy_options()), 2, {{}, {0, 1}});
-  REQUIRE(w.strategy->server_mode() == server::ServerMode::shared_in_turns);
+  REQUIRE(w.strategy->serves_in_turns());
   w.clients[0].actions = {{1, Action::upload}};
   w.run();
   const int64_t turn0 = 2 * w.nominal(0), turn1 = 2 * w.nominal(1);

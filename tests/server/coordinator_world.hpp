@@ -4,6 +4,7 @@
 // world, links built as simulator/world.cpp builds them, and clients played by
 // scripted coroutines that record every notice and plan, and upload or stay
 // silent as told.
+#include "hand_script.hpp"
 #include "server/coordinator.hpp"
 #include "server/strategies.hpp"
 #include "tiny_world.hpp"
@@ -113,6 +114,7 @@ struct World : TinyServerWorld {
   std::vector<server::SessionSetup> sessions;
   std::vector<ScriptedClient> clients;
   server::CoordinatorSetup setup;
+  HandRunner scripts{kCut};  // the plans' scripts: a batches_only client's batches are stepped at once
 
   // What the coordinator told the world.
   std::vector<server::RoundSummary> summaries;
@@ -169,6 +171,7 @@ struct World : TinyServerWorld {
     setup.rounds = static_cast<int>(selected.size()) - 1;
     setup.selected = std::move(selected);
     setup.device = &server;
+    setup.scripts = &scripts;
     setup.eval_every = 2;
     setup.at_boundary = [this](int next_round) { boundaries.push_back(next_round); };
     setup.outage_round = [](int) { return false; };
@@ -216,14 +219,12 @@ struct World : TinyServerWorld {
       if (plan && action != me.actions.end() && action->second == Action::batches_only) {
         const int64_t bytes = 8 * (arch.activation_bytes(plan->prefix->config(), plan->cut) + protocol::kLabelBytes);
         for (int64_t b = 0; b < 2; ++b) {
-          protocol::Activations batch;
-          batch.round = plan->round;
-          batch.batch = b;
-          *batch.features.value = plan->prefix->forward(at::rand({8, 1, 8, 8}), supernet::Mode::train).detach();
-          batch.labels = at::randint(0, 10, {8}, at::kLong);
-          me.features_numel.push_back(batch.features.value->numel());
+          auto& script = dynamic_cast<HandScript&>(*plan->script);
+          at::Tensor features = plan->prefix->forward(at::rand({8, 1, 8, 8}), supernet::Mode::train).detach();
+          me.features_numel.push_back(features.numel());
+          script.inputs[b] = {features, at::randint(0, 10, {8}, at::kLong)};
           me.batch_sent_ns.push_back(ns(sim.now()));
-          auto sending = uplinks[c]->send(std::move(batch), bytes);
+          auto sending = uplinks[c]->send(protocol::Activations{plan->round, b, 8}, bytes);
           co_await std::move(sending);
           auto waiting = downlinks[c]->receive_until(core::kNever);
           auto arrived = co_await std::move(waiting);
@@ -233,7 +234,7 @@ struct World : TinyServerWorld {
           REQUIRE(gradient != nullptr);
           CHECK(gradient->batch == b);
           me.gradient_at_ns.push_back(ns(sim.now()));
-          me.server_losses.push_back(gradient->step.get().loss);
+          me.server_losses.push_back(script.outcomes.at(b).loss);
         }
       } else if (plan && action != me.actions.end() && action->second != Action::silent) {
         if (action->second == Action::stale_then_upload) {

@@ -3,6 +3,7 @@
 // (client 0, entity 1) and its links on the server's end of a tiny world, the
 // coordinator's side of the mailboxes (one order in, one result out), and the
 // client's side as calls a scripted coroutine makes.
+#include "hand_script.hpp"
 #include "server/session.hpp"
 #include "tiny_world.hpp"
 
@@ -33,12 +34,11 @@ struct Arrival {
   protocol::ServerToClient message;
 };
 
-// The gradient's round, batch, server step (computed on demand) and arrival.
+// The gradient's round, batch and arrival (the server's step on the batch is in the script).
 struct GotGradient {
   int64_t at_ns = -1;
   int round = 0;
   int64_t batch = -1;
-  protocol::Pending<protocol::ServerStep> step;
 };
 
 // One session (client 0, entity 1) and its links; the server is entity 0.
@@ -54,6 +54,7 @@ struct Rig : TinyServerWorld {
 
   std::optional<server::SessionOrder> order;      // sent at time 0
   std::shared_ptr<server::ServerModel> model;     // the order's
+  std::shared_ptr<HandScript> script;             // the order's plan's: the server steps it recorded
   std::optional<server::SessionResult> result;    // what the session reported...
   int64_t result_at_ns = -1;                      // ...and when
   std::shared_ptr<supernet::BodyPart> client_prefix;  // the plan the client received
@@ -86,6 +87,8 @@ struct Rig : TinyServerWorld {
     plan.prefix = std::make_shared<supernet::BodyPart>(net.extract(full, 1, kCut));
     plan.heads.push_back(std::make_shared<supernet::LocalHead>(net.extract_head(full, kCut)));
     plan.samples = 2 * kBatch;
+    script = std::make_shared<HandScript>(kCut);
+    plan.script = script;
     if (!whole_model) {
       model = std::make_shared<server::ServerModel>(net, full, kCut + 1, arch.unit_count(),
                                                     protocol::OptimizerOptions{0.05, 0.0, 0.0});
@@ -144,7 +147,7 @@ struct Rig : TinyServerWorld {
     if (!a) co_return std::nullopt;
     const auto* g = std::get_if<protocol::CutGradient>(&a->message);
     if (g == nullptr) co_return std::nullopt;
-    co_return GotGradient{a->at_ns, g->round, g->batch, g->step};
+    co_return GotGradient{a->at_ns, g->round, g->batch};
   }
 
   asio::awaitable<bool> send(protocol::ClientToServer message, int64_t bytes) {
@@ -153,16 +156,16 @@ struct Rig : TinyServerWorld {
     co_return !failed;
   }
 
-  // A batch of activations of the received prefix, as a client sends it.
+  // A batch of activations of the received prefix, as a client sends it
+  // (the tensors go into the script, as a client's forward step would put them).
   protocol::ClientToServer activations(int round, int64_t batch) {
-    protocol::Activations a;
-    a.round = round;
-    a.batch = batch;
-    *a.features.value = client_prefix->forward(at::rand({kBatch, 1, 8, 8}), supernet::Mode::train).detach();
-    a.labels = at::randint(0, 10, {kBatch}, at::kLong);
-    features_numel.push_back(a.features.value->numel());
-    return a;
+    at::Tensor features = client_prefix->forward(at::rand({kBatch, 1, 8, 8}), supernet::Mode::train).detach();
+    features_numel.push_back(features.numel());
+    script->inputs[batch] = {features, at::randint(0, 10, {kBatch}, at::kLong)};
+    return protocol::Activations{round, batch, kBatch};
   }
+  // The server's step on batch `batch`, as the script computed it.
+  const protocol::ServerStep& step_of(int64_t batch) const { return script->outcomes.at(batch); }
   // Declared like the client's: activations (fp32) and labels.
   int64_t activations_bytes() const { return kBatch * (arch.activation_bytes(full, kCut) + protocol::kLabelBytes); }
 

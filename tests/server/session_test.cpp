@@ -67,7 +67,7 @@ TEST_CASE("a session sends the plan, answers each batch after the server's charg
     const GotGradient& g = got[static_cast<size_t>(b)];
     CHECK(g.round == 1);
     CHECK(g.batch == b);
-    const protocol::ServerStep& step = g.step.get();
+    const protocol::ServerStep& step = rig.step_of(b);
     CHECK(step.cut_gradient.numel() == rig.features_numel[static_cast<size_t>(b)]);
     CHECK(std::isfinite(step.loss));
     CHECK(step.loss > 0.0);
@@ -90,7 +90,13 @@ TEST_CASE("a session sends the plan, answers each batch after the server's charg
   CHECK(r.server_samples == 16);
   CHECK(r.server_model == rig.model);
   CHECK(rig.model->batches == 2);
-  CHECK(r.server_loss_sum.get() == got[0].step.get().loss + got[1].step.get().loss);
+  CHECK(r.server_loss_sum.get() == rig.step_of(0).loss + rig.step_of(1).loss);
+  // What the session recorded: a server step per batch, counting the model's steps, then its end.
+  REQUIRE(rig.script->steps.size() == 2);
+  const auto& second = std::get<protocol::ScriptedServerStep>(rig.script->steps[1]);
+  CHECK(second.batch == 1);
+  CHECK(second.model_steps_before == 1);
+  CHECK(rig.script->server_ended);
 
   // Traffic: the plan is weights; the gradients go down too.
   CHECK(rig.weights == rig.plan_bytes);

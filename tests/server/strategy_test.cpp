@@ -130,7 +130,7 @@ TEST_CASE("SuperSFL weighs by performance exp(-loss / tau); SFL-V1 by samples on
 TEST_CASE("SFL-V2's one server model replaces the suffix; only the clients' prefixes are averaged", "[server]") {
   supernet::Supernet net(small_net());
   const std::unique_ptr<Strategy> strategy = make_sfl_v2(strategy_options());
-  REQUIRE(strategy->server_mode() == ServerMode::shared);
+  REQUIRE_FALSE(strategy->rounds_are_independent());
   const int cut = 2;
   const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 4);
   const int suffix_spec = shared->suffix->slices().spec_ids.front();
@@ -150,7 +150,7 @@ TEST_CASE("SuperSFL with a shared server: each unit of the one model joins the c
   StrategyOptions options = strategy_options();
   options.shared_server = true;
   const std::unique_ptr<Strategy> strategy = make_supersfl(options);
-  REQUIRE(strategy->server_mode() == ServerMode::shared);
+  REQUIRE_FALSE(strategy->rounds_are_independent());
   REQUIRE(strategy->server_steps_by_unit());
   // One model from unit 2 (after the shallowest cut, 1) to the end, every element 9.0.
   auto shared = std::make_shared<ServerModel>(net, arch.full_config(), 2, arch.unit_count(), options.server_optimizer, true);
@@ -175,7 +175,7 @@ TEST_CASE("SuperSFL with a shared server: each unit of the one model joins the c
 TEST_CASE("SL writes each upload before the next turn, so the round's fold leaves prefixes alone", "[server]") {
   supernet::Supernet net(small_net());
   const std::unique_ptr<Strategy> strategy = make_sl(strategy_options());
-  REQUIRE(strategy->server_mode() == ServerMode::shared_in_turns);
+  REQUIRE(strategy->serves_in_turns());
   const int cut = 2;
   const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 2);
   std::vector<SessionResult> results;
