@@ -151,7 +151,20 @@ TEST_CASE("SuperSFL with a shared server: each unit of the one model joins the c
   options.shared_server = true;
   const std::unique_ptr<Strategy> strategy = make_supersfl(options);
   REQUIRE_FALSE(strategy->rounds_are_independent());
-  REQUIRE(strategy->server_steps_by_unit());
+  {
+    // The one model of a round whose shallowest split cut is 1 starts at unit 2 and steps by unit.
+    server::ClientProfile deep, shallow;
+    deep.cut = 3;
+    shallow.cut = 1;
+    deep.config = shallow.config = arch.full_config();
+    std::shared_ptr<ServerModel> round_shared;
+    const auto model = strategy->server_model(net, deep, {&deep, &shallow}, round_shared);
+    REQUIRE(model);
+    CHECK(model == round_shared);
+    CHECK(model->by_unit());
+    CHECK(model->first_unit() == 2);
+    CHECK(strategy->server_model(net, shallow, {&deep, &shallow}, round_shared) == model);
+  }
   // One model from unit 2 (after the shallowest cut, 1) to the end, every element 9.0.
   auto shared = std::make_shared<ServerModel>(net, arch.full_config(), 2, arch.unit_count(), options.server_optimizer, true);
   fill(shared->materialize().slices(), 9.0);
