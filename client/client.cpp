@@ -59,11 +59,11 @@ struct RoundTraining {
 // Records the end of the client's part of a script when train() returns or
 // its frame is destroyed (a crash cuts the round short).
 struct ScriptEnd {
-  explicit ScriptEnd(protocol::RoundScript* ended) : script(ended) {}
-  protocol::RoundScript* script = nullptr;
+  explicit ScriptEnd(protocol::RoundScript& ended) : script(ended) {}
+  protocol::RoundScript& script;
   ScriptEnd(const ScriptEnd&) = delete;
   ScriptEnd& operator=(const ScriptEnd&) = delete;
-  ~ScriptEnd() { script->end_client(); }
+  ~ScriptEnd() { script.end_client(); }
 };
 
 protocol::Heads clone_heads(const protocol::Heads& heads) {
@@ -123,7 +123,7 @@ asio::awaitable<TrainedRound> train(core::Simulation& sim, const ClientSetup& se
   // and the next round follows it, whenever this one ends (a crash ends it early).
   protocol::RoundScript& script = *job.script;
   const datasets::AugmentOptions augment;
-  ScriptEnd script_end{&script};
+  ScriptEnd script_end{script};
   script.start_client({state.prefix, state.heads, state.own_body, state.own_heads, job.fresh_models, job.fresh_models,
                        job.fresh_own, &state.losses, out.trained.value, setup.behaviour.objective, setup.optimizer,
                        setup.lambda, job.cut, state.last_work});

@@ -21,6 +21,7 @@ struct Round {
   std::unordered_set<int>& has_own_model;  // RaFL: clients known to hold their own network
   int number = 0;
   std::vector<int> clients;                // selected, ascending
+  std::vector<const ClientProfile*> profiles;  // of `clients`, in their order
   SimTime deadline{};                      // the clients' due dates
   SimDuration period{};
   std::shared_ptr<ServerModel> shared;     // the model every session of the round shares, if the strategy makes one
@@ -49,9 +50,7 @@ SessionOrder make_order(Round& round, size_t i, SimTime session_deadline) {
   }
   plan.samples = a.samples;
   plan.script = round.setup.scripts->open(c, round.number);
-  std::vector<const ClientProfile*> round_clients;
-  for (size_t k = 0; k < round.clients.size(); ++k) round_clients.push_back(&round.profile(k));
-  std::shared_ptr<ServerModel> model = round.setup.strategy->server_model(net, a, round_clients, round.shared);
+  std::shared_ptr<ServerModel> model = round.setup.strategy->server_model(net, a, round.profiles, round.shared);
   return SessionOrder{std::move(plan), std::move(model), session_deadline};
 }
 
@@ -165,10 +164,9 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
   };
   // Round `number`, planned to start now with its own period.
   const auto plan_round = [&](int number) {
-    Round round{sim, setup, has_own_model, number, setup.selected[static_cast<size_t>(number)], {}, {}, {}, {}};
-    std::vector<const ClientProfile*> selected;
-    for (size_t i = 0; i < round.clients.size(); ++i) selected.push_back(&round.profile(i));
-    round.period = strategy.round_period(selected);
+    Round round{sim, setup, has_own_model, number, setup.selected[static_cast<size_t>(number)], {}, {}, {}, {}, {}};
+    for (size_t i = 0; i < round.clients.size(); ++i) round.profiles.push_back(&round.profile(i));
+    round.period = strategy.round_period(round.profiles);
     round.deadline = sim.now() + round.period;
     return round;
   };

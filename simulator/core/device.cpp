@@ -66,8 +66,8 @@ void Device::on_job_done(void* self, std::uint64_t arg) {
 }
 
 void Device::cancel_job(std::uint32_t index, std::uint32_t generation) {
+  if (!jobs_.holds({index, generation})) return;
   Job& job = jobs_[index];
-  if (!job.active || job.generation != generation) return;
   if (job.running) {
     simulation().cancel(job.timer);
   } else {

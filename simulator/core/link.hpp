@@ -210,8 +210,8 @@ class Link final : public LinkCore {
 
   // Completes a waiting receiver without a message (timeout or cancellation).
   void finish_receiver(std::uint32_t index, std::uint32_t generation, error_code ec) {
+    if (!receivers_.holds({index, generation})) return;
     Receiver& r = receivers_[index];
-    if (!r.active || r.generation != generation) return;
     simulation().cancel(r.deadline);
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), index));
     ReceiveHandler handler(std::move(r.handler));

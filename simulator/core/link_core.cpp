@@ -148,8 +148,9 @@ void LinkCore::release(std::uint32_t index) {
 }
 
 void LinkCore::cancel_wait(std::uint32_t index, std::uint32_t generation) {
+  if (!transfers_.holds({index, generation})) return;
   Transfer& t = transfers_[index];
-  if (!t.active || t.generation != generation || !t.waiting) return;
+  if (!t.waiting) return;
   t.waiting = false;
   VoidHandler handler(std::move(t.handler));
   simulation().complete(std::move(handler), t.actor, error_code{asio::error::operation_aborted});

@@ -17,8 +17,7 @@ SharedBandwidth::~SharedBandwidth() { simulation().cancel(timer_); }
 
 SharedBandwidth::Flow* SharedBandwidth::find(std::uint64_t flow) {
   const SlotId id = SlotId::unpack(flow);
-  if (id.index >= flows_.size() || !flows_.holds(id)) return nullptr;
-  return &flows_[id.index];
+  return flows_.holds(id) ? &flows_[id.index] : nullptr;
 }
 
 const SharedBandwidth::Flow* SharedBandwidth::find(std::uint64_t flow) const {

@@ -11,7 +11,7 @@
 // which the table keeps; everything else in it is its user's, and a taken
 // slot holds whatever its last user left there.
 //
-// Virtual time: none. Errors: none (an index is not checked). Ownership: the
+// Virtual time: none. Errors: none (an index given to [] or release() is not checked). Ownership: the
 // table owns its slots; a reference to one is valid until the next take().
 #include <cstdint>
 #include <vector>
@@ -51,8 +51,10 @@ class SlotTable {
     slots_[index].active = false;
     free_.push_back(index);
   }
-  // Whether `id` still names its operation (taken, not released since).
-  bool holds(SlotId id) const { return slots_[id.index].active && slots_[id.index].generation == id.generation; }
+  // Whether `id` still names its operation (taken, not released since); any id may be asked about.
+  bool holds(SlotId id) const {
+    return id.index < slots_.size() && slots_[id.index].active && slots_[id.index].generation == id.generation;
+  }
 
   T& operator[](std::uint32_t index) { return slots_[index]; }
   const T& operator[](std::uint32_t index) const { return slots_[index]; }
@@ -62,7 +64,6 @@ class SlotTable {
     free_.clear();
   }
   bool none_taken() const { return free_.size() == slots_.size(); }
-  std::size_t taken() const { return slots_.size() - free_.size(); }
   // Every slot, taken or free (test `active`).
   auto begin() const { return slots_.begin(); }
   auto end() const { return slots_.end(); }

@@ -55,14 +55,6 @@ void WorkTicket::wait_for_workers() const {
 
 bool WorkTicket::pending() const { return task_ && task_->state != Task::done; }
 
-WorkGuard::~WorkGuard() {
-  try {
-    last.wait();
-  } catch (...) {
-    // Nobody asked for the result any more; the error goes with it.
-  }
-}
-
 WorkPool::WorkPool(int workers, std::function<void()> on_worker_start) {
   threads_.reserve(static_cast<size_t>(std::max(0, workers)));
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this, on_worker_start] { work(on_worker_start); });

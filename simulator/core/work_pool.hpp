@@ -27,8 +27,7 @@
 // thread. Costs no virtual time; wait() blocks in wall time only.
 // Errors: an exception thrown by a task is rethrown by every wait() on it.
 // Ownership: a task owns its captures until it has run; whatever it captures
-// by reference must outlive it; a WorkGuard waits for a chain's last task
-// when the scope that owns the captured state ends (a crashed actor's frame).
+// by reference must outlive it.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -60,16 +59,6 @@ class WorkTicket {
   struct Task;
   explicit WorkTicket(std::shared_ptr<Task> task) : task_(std::move(task)) {}
   std::shared_ptr<Task> task_;
-};
-
-// Waits (ignoring errors) for `last` when it goes out of scope.
-class WorkGuard {
- public:
-  WorkGuard() = default;
-  WorkGuard(const WorkGuard&) = delete;
-  WorkGuard& operator=(const WorkGuard&) = delete;
-  ~WorkGuard();
-  WorkTicket last;
 };
 
 enum class Start {

@@ -39,6 +39,7 @@ struct Batch {
   core::WorkTicket forwarded;
   std::shared_ptr<protocol::ServerStep> step = std::make_shared<protocol::ServerStep>();
   core::WorkTicket stepped;
+  bool server_stepped = false;  // a server step on it was recorded
 };
 
 // The last task of one side, known once the side ends; the side's ticket
@@ -122,7 +123,9 @@ class ChainScript final : public protocol::RoundScript {
           *loss_sum += out->loss;
         },
         core::Start::on_demand);
-    batches_[static_cast<size_t>(server_step.batch)].stepped = server_last_;
+    Batch& stepped = batches_[static_cast<size_t>(server_step.batch)];
+    stepped.stepped = server_last_;
+    stepped.server_stepped = true;
   }
 
   void add(const protocol::ScriptedApply& apply) {
@@ -130,6 +133,10 @@ class ChainScript final : public protocol::RoundScript {
     std::shared_ptr<protocol::ServerStep> step;
     core::WorkTicket stepped;
     if (apply.with_gradient) {
+      if (!batch.server_stepped) {
+        throw std::logic_error("a fused step with the gradient of batch " + std::to_string(apply.batch) +
+                               " was recorded before its server step");
+      }
       step = batch.step;
       stepped = batch.stepped;
     }
@@ -139,6 +146,7 @@ class ChainScript final : public protocol::RoundScript {
           stepped.wait();
           client::fused_step(client->trainer(), *client->side.losses, *client->side.sums, step.get(),
                              client->side.lambda, client->side.cut, client->units);
+          if (step) *step = {};  // the fused step was the gradient's only reader
         },
         core::Start::on_demand);
   }

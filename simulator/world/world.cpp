@@ -1,10 +1,9 @@
 #include "simulator/world/world.hpp"
 
-#include "simulator/rounds/chain_rounds.hpp"
-
 #include "datasets/loaders.hpp"
 #include "datasets/partition.hpp"
 #include "simulator/core/network_profiles.hpp"
+#include "simulator/rounds/chain_rounds.hpp"
 #include "simulator/scenario/json_reader.hpp"
 #include "simulator/scenario/strategy_factory.hpp"
 

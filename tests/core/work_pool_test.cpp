@@ -55,23 +55,22 @@ TEST_CASE("work pool: a task's exception is rethrown by wait", "[work_pool]") {
   CHECK_THROWS_WITH(inline_ticket.wait(), "inline");
 }
 
-TEST_CASE("work pool: a guard waits for the last task of a chain when its scope ends", "[work_pool]") {
+TEST_CASE("work pool: a chain of tasks runs in order when its last task is waited for", "[work_pool]") {
   WorkPool pool(2);
   std::vector<int> order;
-  {
-    sflsim::core::WorkGuard guard;
-    for (int i = 0; i < 50; ++i) {
-      const WorkTicket previous = guard.last;
-      guard.last = pool.submit([&order, previous, i] {
-        previous.wait();
-        if (i == 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        order.push_back(i);
-      });
-    }
+  WorkTicket last;
+  for (int i = 0; i < 50; ++i) {
+    const WorkTicket previous = last;
+    last = pool.submit([&order, previous, i] {
+      previous.wait();
+      if (i == 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      order.push_back(i);
+    });
   }
+  last.wait();
   std::vector<int> expected(50);
   std::iota(expected.begin(), expected.end(), 0);
-  CHECK(order == expected);  // each task waited for its predecessor, the guard for all
+  CHECK(order == expected);  // each task waited for its predecessor, the last wait for all
 }
 
 TEST_CASE("work pool: workers run their start hook once each", "[work_pool]") {

@@ -1,13 +1,15 @@
 #pragma once
-// What the reader tests share: the pixel pattern their generated files hold,
-// a pixel of a loaded batch, and the message of the DataError a call throws.
+// What the reader tests share: the readers and temporary files, the pixel
+// pattern their generated files hold, a pixel of a loaded batch, and the
+// message of the DataError a call throws.
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <string>
 
-#include "datasets/dataset.hpp"
+#include "datasets/loaders.hpp"
+#include "temp_dir.hpp"
 
 namespace sflsim::test {
 // Deterministic pixel pattern for generated files: sample r (global index),

@@ -1,22 +1,13 @@
 // Dataset readers: idx files (generated, and the real Fashion-MNIST), the synthetic set.
-#include <ATen/ATen.h>
+#include "reader_files.hpp"
+
 #include <zlib.h>
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "datasets/loaders.hpp"
-#include "reader_files.hpp"
-#include "temp_dir.hpp"
-
 using namespace sflsim::datasets;
-using sflsim::test::error_of;
-using sflsim::test::pattern;
-using sflsim::test::px;
-using sflsim::test::read_bytes;
-using sflsim::test::TempDir;
-using sflsim::test::write_bytes;
+using namespace sflsim::test;  // reader_files.hpp, temp_dir.hpp
 using Catch::Matchers::Contains;
 
 namespace {
