@@ -288,7 +288,11 @@ asio::awaitable<void> run_client(core::Simulation& sim, const ClientSetup& setup
     const bool can_train_alone = state.prefix && setup.behaviour.train_when_cut_off;
     const SimTime plan_due = can_train_alone ? SimTime{SimDuration{notice.plan_due_ns}} : deadline;
     std::optional<protocol::RoundPlan> plan = co_await wait_for_plan(setup, round, plan_due);
-    if (!plan && can_train_alone) plan = co_await train_alone(sim, setup, state, traffic, sink, round);
+    if (!plan && can_train_alone) {
+      plan = co_await train_alone(sim, setup, state, traffic, sink, round);
+      // The plan may still come after training alone ended: the round is open until its deadline.
+      if (!plan) plan = co_await wait_for_plan(setup, round, deadline);
+    }
     if (plan) co_await train_with_server(sim, setup, state, traffic, sink, *plan);
   }
 }

@@ -235,3 +235,27 @@ TEST_CASE("the TPGF step takes lambda = 0 without a server gradient, and rejects
   trainer->forward(images, labels);
   CHECK_NOTHROW(trainer->apply(0.0, at::Tensor()));
 }
+
+TEST_CASE("a plan that comes after local-only training ended, before the round's deadline, is trained with the server", "[client]") {
+  Rig rig({1, 2});
+  rig.spawn_client();
+  rig.sim.spawn({"server", core::EntityId{0}, false, false}, [&rig]() -> asio::awaitable<void> {
+    co_await rig.ordinary_round(1, 0);
+    co_await rig.sim.sleep_until(at_s(100));
+    co_await rig.notify(2, at_s(101), at_s(200));  // due at 101 s; training alone ends near 109.8 s
+    co_await rig.sim.sleep_until(at_s(120));        // the plan leaves at 120 s
+    co_await rig.send_plan(2, 2);
+    co_await rig.serve(2, at_s(200));
+  });
+  rig.sim.run();
+  REQUIRE(rig.records.size() == 3);
+  CHECK(rig.records[1].round == 2);
+  CHECK(rig.records[1].outcome == client::Outcome::local_only);
+  CHECK(rig.records[1].samples == 48);  // trained alone to the end
+  CHECK(rig.records[2].round == 2);
+  CHECK(rig.records[2].outcome == client::Outcome::ok);
+  CHECK(rig.records[2].gradients_received == 3);
+  REQUIRE(rig.uploads.size() == 3);
+  CHECK(rig.uploads[1].round_trained == 1);  // the local-only update first, as stale
+  CHECK(rig.uploads[2].round_trained == 2);
+}
