@@ -25,6 +25,7 @@ struct RunFlags {
   std::string out_dir = "results";
   int checkpoint_every = 0;
   std::string resume_dir;
+  bool fresh = false;
   RankOptions ranks;
 };
 
@@ -55,6 +56,8 @@ int run(CLI::App& command, RunFlags& flags, const GlobalOptions& global) {
     options.scenario_text = resolved_json(scenario);
     options.checkpoint_every = flags.checkpoint_every;
     options.resume = !flags.resume_dir.empty();
+    options.fresh = flags.fresh;
+    check_unfinished_run(options.out_dir, options.resume, options.fresh);
     if (options.resume && finished_run(options.out_dir, options.scenario_text)) {
       std::printf("%s: the run is complete (summary.json); nothing to resume\n", flags.out_dir.c_str());
       return 0;
@@ -97,6 +100,10 @@ Command add_run_command(CLI::App& app) {
   command->add_option("--resume", flags->resume_dir,
                       "Continue the run in DIR from its checkpoint.bin (outputs byte-identical to an uninterrupted "
                       "run); without one it starts at round 1. Implies --out DIR");
+  command->add_flag("--fresh", flags->fresh,
+                    "Start over in OUT even if it holds an unfinished run's checkpoint.bin (which is discarded); "
+                    "without --fresh or --resume such a directory is refused")
+      ->excludes("--resume");
   command->add_option("--out", flags->out_dir, "Directory for metrics.csv, clients.csv, summary.json, ...")
       ->capture_default_str();
   command->add_option("--set", flags->overrides, "Override a scenario key: path=value (repeatable), e.g. clients.count=50");

@@ -41,6 +41,9 @@ struct RunOptions {
   int checkpoint_every = 0;
   // Continue from out_dir/checkpoint.bin when there is one (else start at round 1).
   bool resume = false;
+  // Without resume: discard an unfinished run's checkpoint.bin in out_dir and
+  // start over. Without either, such a checkpoint is refused (invalid_argument).
+  bool fresh = false;
   // Stop as a signal would, at the first boundary at rest after this round (tests).
   int stop_after_round = 0;
   // Set: the clients' rounds are recorded and computed there (another
@@ -72,6 +75,10 @@ struct World;
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 // The same on a world built by the caller (tests inspect it afterwards).
 RunResult run_world(World& world, const RunOptions& options);
+
+// Throws std::invalid_argument (exit 2 in the CLI) if `dir` holds an
+// unfinished run's checkpoint and neither `resume` nor `fresh` says what to do with it.
+void check_unfinished_run(const std::filesystem::path& dir, bool resume, bool fresh);
 
 // Whether `dir` holds a finished run of this resolved scenario (summary.json,
 // no checkpoint left); throws std::invalid_argument if it is another scenario's.

@@ -168,3 +168,33 @@ TEST_CASE("a checkpoint of another scenario, a truncated or a corrupt one is ref
   // The refusals left the good checkpoint's outputs as they were: metrics.csv has round 1.
   CHECK(test::read_file(dir / "metrics.csv").find("\n1,") != std::string::npos);
 }
+
+TEST_CASE("a run without resume refuses a directory with an unfinished run's checkpoint; fresh starts over", "[checkpoint]") {
+  at::set_num_threads(1);
+  cli::Scenario s = test::baseline_scenario("supersfl");
+  s.training.rounds = 3;
+  test::TempDir dir;
+  {
+    cli::RunOptions options = options_for(s, dir.path(), 1);
+    options.stop_after_round = 1;
+    cli::World world(s);
+    CHECK_THROWS_AS(cli::run_world(world, options), cli::Interrupted);
+  }
+  const std::string checkpoint = test::read_file(dir / cli::kCheckpointFile);
+  const std::string metrics = test::read_file(dir / "metrics.csv");
+  try {
+    cli::run_scenario(s, options_for(s, dir.path(), 1));
+    FAIL("not refused");
+  } catch (const std::invalid_argument& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith((dir / cli::kCheckpointFile).string()) && Catch::Contains("--resume") &&
+                             Catch::Contains("--fresh"));
+  }
+  CHECK(test::read_file(dir / cli::kCheckpointFile) == checkpoint);  // nothing was lost
+  CHECK(test::read_file(dir / "metrics.csv") == metrics);
+  cli::RunOptions fresh = options_for(s, dir.path(), 1);
+  fresh.fresh = true;
+  const cli::RunResult result = cli::run_scenario(s, fresh);
+  CHECK(result.resumed_at == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / cli::kCheckpointFile));
+  CHECK(test::read_file(dir / "metrics.csv") == uninterrupted(s, 1).metrics);
+}

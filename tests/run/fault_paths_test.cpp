@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 using namespace sflsim;
@@ -101,4 +103,24 @@ TEST_CASE("SuperSFL with one shared server model trains clients of every cut, ea
   cli::Scenario replicas = s;
   replicas.algorithm.server_side = "replicas";
   CHECK(test::run_outputs(replicas).metrics != seen.outputs.metrics);
+}
+
+TEST_CASE("clients.csv says crashed only for a round the client was down in; a later missed round is a timeout", "[faults]") {
+  cli::Scenario s = test::baseline_scenario("sfl-v1");
+  s.training.rounds = 4;
+  const Observed fault_free = run_observed(s);
+  REQUIRE(fault_free.rounds.size() == 4);
+  const double round2_end = static_cast<double>(fault_free.rounds[1].end.time_since_epoch().count()) * 1e-9;
+  s.faults.crashes = {{1, 0.5, 1.0}};                     // down from 0.5 s to 1.5 s, in round 1 (to 2.39 s)
+  s.faults.link_down = {{1, round2_end, round2_end + 1e6}};  // cut off from round 3 on, long after it rejoined
+  const Observed seen = run_observed(s);
+  std::map<int, std::string> outcome_by_round;
+  for (const auto& row : test::csv_rows(seen.outputs.clients)) {
+    if (row[1] == "1") outcome_by_round[std::stoi(row[0])] = row.back();
+  }
+  INFO(seen.outputs.clients);
+  CHECK(outcome_by_round[1] == "crashed");
+  CHECK(outcome_by_round[2] != "crashed");  // up all through round 2 (it misses it all the same: a rejoined SFL-V1 client sits out its next round, a separate question)
+  CHECK(outcome_by_round[3] == "timeout");
+  CHECK(outcome_by_round[4] == "timeout");
 }
