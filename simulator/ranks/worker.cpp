@@ -144,24 +144,35 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
         });
       } else if (message.kind == RankMessageKind::eval && nets) {
         if (!message.payload.empty()) {  // a new model to score (the first batch of it sent here)
-          core::StateReader in(message.payload);
-          const PartData part = get_part(in);
-          if (!shapes) shapes = std::make_unique<supernet::Supernet>(supernet_options(*scenario, data));
-          auto model = std::make_shared<supernet::BodyPart>(shapes->extract(config_of(part), part.first, part.last));
-          copy_slices(model->slices(), part, "the evaluated model");
-          evaluated = {message.version, std::move(model)};
+          evaluated = {};  // rank 0 holds this one as the worker's now, whatever becomes of it
+          try {
+            core::StateReader in(message.payload);
+            const PartData part = get_part(in);
+            if (!shapes) shapes = std::make_unique<supernet::Supernet>(supernet_options(*scenario, data));
+            auto model = std::make_shared<supernet::BodyPart>(shapes->extract(config_of(part), part.first, part.last));
+            copy_slices(model->slices(), part, "the evaluated model");
+            evaluated = {message.version, std::move(model)};
+          } catch (const std::exception& e) {
+            to.send(reply_to(message, RankMessageKind::failed, std::string("the evaluated model: ") + e.what()));
+            continue;
+          }
         }
         if (evaluated.first != message.version || !evaluated.second) {
           to.send(reply_to(message, RankMessageKind::missing));
           continue;
         }
         jobs.submit([&to, &data, model = evaluated.second, request = std::move(message)] {
-          const supernet::BatchScore score =
-              supernet::score_batch(*model, data.test, request.number, std::stoll(request.text));
-          core::StateWriter out;
-          out.i64(score.correct);
-          out.f64(score.loss_sum);
-          to.send(reply_to(request, RankMessageKind::result, out.take()));
+          // Every request is answered: a throw here would leave rank 0 waiting while the heartbeats go on.
+          try {
+            const supernet::BatchScore score =
+                supernet::score_batch(*model, data.test, request.number, std::stoll(request.text));
+            core::StateWriter out;
+            out.i64(score.correct);
+            out.f64(score.loss_sum);
+            to.send(reply_to(request, RankMessageKind::result, out.take()));
+          } catch (const std::exception& e) {
+            to.send(reply_to(request, RankMessageKind::failed, std::string("scoring test samples: ") + e.what()));
+          }
         });
       } else if (message.kind == RankMessageKind::cell) {
         cells.submit([&to, threads, request = std::move(message)] {

@@ -7,8 +7,9 @@
 // every heartbeat period (rank 0's hello sets it).
 //
 // Returns the process's exit code: 0 when rank 0 said shutdown, 1 when rank 0
-// went away. A job that throws is answered "failed" with the error (rank 0
-// ends the run with it); data that cannot be loaded ends the worker before
+// went away. Every request is answered: a job, an evaluation or a cell that
+// throws (or whose model cannot be decoded) is answered "failed" with the
+// error (rank 0 ends the run with it); data that cannot be loaded ends the worker before
 // it says ready (rank 0 reports that the worker did not become ready).
 namespace sflsim::ranks {
 class Communicator;
