@@ -28,10 +28,13 @@ configure_only=false
 if [ "${1:-}" = --configure ]; then configure_only=true; shift; fi
 build_dir=${1:-build-sanitize}
 
-cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# -O1 -g1: what ASan advises, line tables enough for symbolised reports, and a
+# third less compile time than RelWithDebInfo's -O2 -g. A unity build, as
+# scripts/setup.sh makes.
+cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
             -DSFLSIM_SANITIZE=address,undefined -DSFLSIM_FUZZ=ON -DSFLSIM_BUILD_TESTS=ON)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  cmake_args+=(-DCMAKE_CXX_COMPILER=g++)
+  cmake_args+=(-DCMAKE_CXX_COMPILER=g++ "-DCMAKE_UNITY_BUILD=${SFLSIM_UNITY_BUILD:-ON}")
   command -v ccache >/dev/null && cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake "${cmake_args[@]}" >/dev/null
@@ -40,7 +43,7 @@ cmake --build "$build_dir"
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-echo "+ ctest --test-dir $build_dir --output-on-failure -LE 'slow|heavy|^ranks$'"
-ctest --test-dir "$build_dir" --output-on-failure -LE 'slow|heavy|^ranks$'
+echo "+ ctest --test-dir $build_dir --output-on-failure -j $(nproc) -LE 'slow|heavy|^ranks$'"
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" -LE 'slow|heavy|^ranks$'
 
 

@@ -24,6 +24,9 @@ using namespace std::chrono_literals;
 using core::SimDuration;
 using core::SimTime;
 
+// The cut the hand-built session and coordinator worlds split tiny_net() at.
+constexpr int kCut = 2;
+
 inline supernet::SupernetOptions tiny_net() {
   supernet::SupernetOptions o;
   o.in_channels = 1;

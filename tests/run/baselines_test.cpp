@@ -21,7 +21,6 @@ using sflsim::test::read_file;
 
 using Outputs = sflsim::test::RunOutputs;
 using sflsim::test::baseline_scenario;
-Outputs run(const Scenario& scenario) { return sflsim::test::run_outputs(scenario); }
 
 std::string column(const std::string& csv, size_t index) {
   std::string out;
@@ -62,16 +61,16 @@ TEST_CASE("FedAvg and HeteroFL train the whole model on the device: no activatio
 TEST_CASE("SFL-V1 equals FedAvg on the same clients: averaged replicas are the averaged whole model", "[baselines]") {
   Scenario v1 = baseline_scenario("sfl-v1");
   v1.algorithm.cut.fixed = 3;
-  const Outputs split = run(v1);
-  const Outputs whole = run(baseline_scenario("fedavg"));
+  const Outputs split = sflsim::test::run_outputs(v1);
+  const Outputs whole = sflsim::test::run_outputs(baseline_scenario("fedavg"));
   CHECK(column(split.metrics, 2) == column(whole.metrics, 2));  // test accuracy, every round
   CHECK(column(split.metrics, 3) == column(whole.metrics, 3));  // test loss
   CHECK(column(split.metrics, 7) != column(whole.metrics, 7));  // but SFL moves activations
 }
 
 TEST_CASE("SFL-V2 shares one server model: same traffic as SFL-V1, different weights", "[baselines]") {
-  const Outputs v1 = run(baseline_scenario("sfl-v1"));
-  const Outputs v2 = run(baseline_scenario("sfl-v2"));
+  const Outputs v1 = sflsim::test::run_outputs(baseline_scenario("sfl-v1"));
+  const Outputs v2 = sflsim::test::run_outputs(baseline_scenario("sfl-v2"));
   CHECK(column(v1.metrics, 7) == column(v2.metrics, 7));  // bytes_activations
   CHECK(column(v1.metrics, 9) == column(v2.metrics, 9));  // bytes_weights: the server model never travels
   CHECK(column(v1.metrics, 3) != column(v2.metrics, 3));  // test loss: one sequential server model
@@ -89,7 +88,7 @@ TEST_CASE("FedAvg and SFL exclude clients whose memory cannot hold their part, u
     }
   }
   std::set<std::string> tiers;
-  for (const auto& row : csv_rows(run(scenario).clients)) tiers.insert(row[2]);
+  for (const auto& row : csv_rows(sflsim::test::run_outputs(scenario).clients)) tiers.insert(row[2]);
   CHECK(tiers == std::set<std::string>{"large"});
   scenario.algorithm.include_excluded = true;
   CHECK(World(scenario).excluded_clients == 0);
@@ -102,7 +101,7 @@ TEST_CASE("HeteroFL: width by memory share, coverage-normalised aggregation lear
   const Scenario scenario = baseline_scenario("heterofl");
   const World world(scenario);
   for (const server::ClientProfile& p : world.profiles) CHECK(p.config.width[0] == (p.memory_gb == 8.0 ? 1.0 : 0.25));
-  const Outputs out = run(scenario);
+  const Outputs out = sflsim::test::run_outputs(scenario);
   std::set<std::string> widths;
   for (const auto& row : csv_rows(out.clients)) widths.insert(row[4]);
   CHECK(widths == std::set<std::string>{"0.250", "1.000"});

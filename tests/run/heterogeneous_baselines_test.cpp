@@ -20,7 +20,6 @@ using sflsim::test::read_file;
 
 using Outputs = sflsim::test::RunOutputs;
 Scenario small_scenario(const std::string& algorithm) { return sflsim::test::baseline_scenario(algorithm); }
-Outputs run(const Scenario& scenario) { return sflsim::test::run_outputs(scenario); }
 Outputs run_world_here(World& world) { return sflsim::test::run_outputs(world); }
 
 double seconds(const std::string& cell) { return std::stod(cell); }
@@ -31,7 +30,7 @@ TEST_CASE("SL: clients take turns, so a round lasts at least the sum of their bu
   scenario.training.rounds = 1;
   for (const char* algorithm : {"sl", "sfl-v2"}) {
     scenario.algorithm.name = algorithm;
-    const Outputs out = run(scenario);
+    const Outputs out = sflsim::test::run_outputs(scenario);
     double busy = 0.0;
     for (const auto& row : csv_rows(out.clients)) {
       CHECK(row[3] == "3");  // the fixed cut
@@ -49,9 +48,9 @@ TEST_CASE("SL: clients take turns, so a round lasts at least the sum of their bu
   scenario.clients.count = 1;
   scenario.training.rounds = 2;
   scenario.algorithm.name = "sl";
-  const Outputs sl = run(scenario);
+  const Outputs sl = sflsim::test::run_outputs(scenario);
   scenario.algorithm.name = "sfl-v2";
-  const Outputs v2 = run(scenario);
+  const Outputs v2 = sflsim::test::run_outputs(scenario);
   CHECK(sl.metrics == v2.metrics);
   CHECK(sl.clients == v2.clients);
 }
@@ -125,7 +124,7 @@ TEST_CASE("RaFL: own networks within MAC budgets stay on the device; only the kn
   CHECK(own_bytes_total > 0);
   // The server's distillation changes the model and costs server time.
   scenario.algorithm.rafl.distill_epochs = 0;
-  const Outputs plain = run(scenario);
+  const Outputs plain = sflsim::test::run_outputs(scenario);
   CHECK(csv_rows(plain.metrics)[0][3] != rows[0][3]);
   CHECK(seconds(csv_rows(plain.metrics)[0][1]) < seconds(rows[0][1]));
 }

@@ -23,7 +23,6 @@
 
 namespace sflsim::test {
 
-constexpr int kCut = 2;
 
 inline server::StrategyOptions strategy_options() {
   server::StrategyOptions o;

@@ -25,7 +25,6 @@ constexpr int64_t kDownNsPerByte = 1000;
 constexpr int64_t kUpNsPerByte = 500;
 constexpr int64_t kDownLatencyNs = 10'000'000;
 constexpr int64_t kUpLatencyNs = 20'000'000;
-constexpr int kCut = 2;
 constexpr int64_t kBatch = 8;
 
 // What reached the client, and when.

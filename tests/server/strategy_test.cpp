@@ -20,7 +20,7 @@ supernet::SupernetOptions small_net() {
   return options;
 }
 
-StrategyOptions strategy_options() {
+StrategyOptions fixed_cut_options() {
   StrategyOptions o;
   o.batch_size = 8;
   o.server_flops_per_s = 1'000'000'000'000;
@@ -55,7 +55,7 @@ protocol::ModelUpload upload(const supernet::Supernet& net, int cut, double valu
 
 // A server model of units cut+1..L, every element `value`, that served `batches` batches.
 std::shared_ptr<ServerModel> server_model(const supernet::Supernet& net, int cut, double value, int64_t batches) {
-  const StrategyOptions o = strategy_options();
+  const StrategyOptions o = fixed_cut_options();
   auto model = std::make_shared<ServerModel>(net, net.architecture().full_config(), cut + 1,
                                              net.architecture().unit_count(), o.server_optimizer);
   fill(model->materialize().slices(), value);
@@ -84,7 +84,7 @@ double low_at(const supernet::Supernet& net, int spec) { return net.tensors()[st
 
 TEST_CASE("SuperSFL folds a failed client's replica and a stale upload (gamma^s), each element over its copies", "[server]") {
   supernet::Supernet net(small_net());
-  const std::unique_ptr<Strategy> strategy = make_supersfl(strategy_options());
+  const std::unique_ptr<Strategy> strategy = make_supersfl(fixed_cut_options());
   REQUIRE(strategy->reintegrates_late_uploads());
   const int cut = 2;
   const int prefix_spec = 0;  // the stem's convolution
@@ -122,14 +122,14 @@ TEST_CASE("SuperSFL weighs by performance exp(-loss / tau); SFL-V1 by samples on
     strategy->aggregate(net, {3, &results, nullptr});
     return value_at(net, 0);
   };
-  CHECK(aggregated(make_sfl_v1(strategy_options())) == 3.0);  // (1 + 5) / 2
+  CHECK(aggregated(make_sfl_v1(fixed_cut_options())) == 3.0);  // (1 + 5) / 2
   const double w = std::exp(-2.0);
-  CHECK(aggregated(make_supersfl(strategy_options())) == Approx((1.0 + 5.0 * w) / (1.0 + w)).epsilon(1e-6));
+  CHECK(aggregated(make_supersfl(fixed_cut_options())) == Approx((1.0 + 5.0 * w) / (1.0 + w)).epsilon(1e-6));
 }
 
 TEST_CASE("SFL-V2's one server model replaces the suffix; only the clients' prefixes are averaged", "[server]") {
   supernet::Supernet net(small_net());
-  const std::unique_ptr<Strategy> strategy = make_sfl_v2(strategy_options());
+  const std::unique_ptr<Strategy> strategy = make_sfl_v2(fixed_cut_options());
   REQUIRE_FALSE(strategy->rounds_are_independent());
   const int cut = 2;
   const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 4);
@@ -147,7 +147,7 @@ TEST_CASE("SFL-V2's one server model replaces the suffix; only the clients' pref
 TEST_CASE("SuperSFL with a shared server: each unit of the one model joins the clients' copies by weight mass", "[server]") {
   supernet::Supernet net(small_net());
   const supernet::Architecture& arch = net.architecture();
-  StrategyOptions options = strategy_options();
+  StrategyOptions options = fixed_cut_options();
   options.shared_server = true;
   const std::unique_ptr<Strategy> strategy = make_supersfl(options);
   REQUIRE_FALSE(strategy->rounds_are_independent());
@@ -187,7 +187,7 @@ TEST_CASE("SuperSFL with a shared server: each unit of the one model joins the c
 
 TEST_CASE("SL writes each upload before the next turn, so the round's fold leaves prefixes alone", "[server]") {
   supernet::Supernet net(small_net());
-  const std::unique_ptr<Strategy> strategy = make_sl(strategy_options());
+  const std::unique_ptr<Strategy> strategy = make_sl(fixed_cut_options());
   REQUIRE(strategy->serves_in_turns());
   const int cut = 2;
   const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 2);
@@ -205,7 +205,7 @@ TEST_CASE("SL writes each upload before the next turn, so the round's fold leave
 
 TEST_CASE("SL: a late upload never overwrites the turns' prefixes; the baselines drop late uploads", "[server]") {
   supernet::Supernet net(small_net());
-  const std::unique_ptr<Strategy> sl = make_sl(strategy_options());
+  const std::unique_ptr<Strategy> sl = make_sl(fixed_cut_options());
   REQUIRE_FALSE(sl->reintegrates_late_uploads());
   const int cut = 2;
   const std::shared_ptr<ServerModel> shared = server_model(net, cut, 9.0, 2);
@@ -218,7 +218,7 @@ TEST_CASE("SL: a late upload never overwrites the turns' prefixes; the baselines
   CHECK(low_at(net, 0) == 2.0);
   CHECK(value_at(net, 0) == 2.0);
 
-  for (const auto& baseline : {make_sfl_v1(strategy_options()), make_fedavg(strategy_options())}) {
+  for (const auto& baseline : {make_sfl_v1(fixed_cut_options()), make_fedavg(fixed_cut_options())}) {
     supernet::Supernet fresh_net(small_net());
     std::vector<SessionResult> late_only;
     late_only.push_back(result(0, std::nullopt, nullptr, 0, 0.0));
@@ -232,7 +232,7 @@ TEST_CASE("SL: a late upload never overwrites the turns' prefixes; the baselines
 TEST_CASE("FedAvg: a round where every client failed leaves the supernet as it was and runs no server step", "[server]") {
   supernet::Supernet net(small_net());
   const at::Tensor before = net.tensors()[0].clone();
-  const std::unique_ptr<Strategy> strategy = make_fedavg(strategy_options());
+  const std::unique_ptr<Strategy> strategy = make_fedavg(fixed_cut_options());
   std::vector<SessionResult> results;
   results.push_back(result(0, std::nullopt, nullptr, 0, 0.0));
   results.push_back(result(1, std::nullopt, nullptr, 0, 0.0));
@@ -245,7 +245,7 @@ TEST_CASE("RaFL distils only when an upload came, and reports the server FLOPs i
   const supernet::Architecture& arch = net.architecture();
   const std::vector<at::Tensor> proxy{at::rand({4, 3, 8, 8})};
   const std::unique_ptr<Strategy> strategy =
-      make_rafl(strategy_options(), DistillationOptions{20.0, 1, {0.001, 0.9, 0.0}}, proxy);
+      make_rafl(fixed_cut_options(), DistillationOptions{20.0, 1, {0.001, 0.9, 0.0}}, proxy);
   std::vector<ClientProfile> profiles(2);
   profiles[0].flops_per_s = 10'000'000'000;
   profiles[1].flops_per_s = 5'000'000'000;
@@ -269,7 +269,7 @@ TEST_CASE("RaFL distils only when an upload came, and reports the server FLOPs i
 TEST_CASE("Parts: a fixed cut the supernet cannot give names its JSON path; misfits are excluded", "[server]") {
   supernet::Supernet net(small_net());
   const supernet::Architecture& arch = net.architecture();
-  StrategyOptions options = strategy_options();
+  StrategyOptions options = fixed_cut_options();
   options.cut.fixed = arch.unit_count();
   std::vector<ClientProfile> profiles(1);
   profiles[0].memory_gb = 8;
@@ -291,7 +291,7 @@ TEST_CASE("Parts: a fixed cut the supernet cannot give names its JSON path; misf
 TEST_CASE("Parts: the memory policy cuts each client where its memory runs out; SFL can share the weakest cut", "[server]") {
   supernet::Supernet net(small_net());
   const supernet::Architecture& arch = net.architecture();
-  StrategyOptions options = strategy_options();
+  StrategyOptions options = fixed_cut_options();
   const supernet::SubnetConfig whole = arch.full_config();
   const double gb_to_cut3 = static_cast<double>(arch.training_memory_bytes(whole, 1, 3, options.batch_size)) * 1e-9;
   const double gb_to_cut5 = static_cast<double>(arch.training_memory_bytes(whole, 1, 5, options.batch_size)) * 1e-9;
