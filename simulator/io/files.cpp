@@ -77,8 +77,8 @@ int remove_stale_temporaries(const std::filesystem::path& dir) {
     const size_t dot = rest.find('.');
     if (dot == 0 || dot == std::string::npos || rest.find_first_not_of("0123456789.") != std::string::npos) continue;
     const long pid = std::strtol(rest.substr(0, dot).c_str(), nullptr, 10);
-    if (pid > 0 && pid <= std::numeric_limits<pid_t>::max() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
-    if (pid > 0 && pid <= std::numeric_limits<pid_t>::max() && errno == EPERM) continue;  // alive, someone else's
+    const bool valid = pid > 0 && pid <= std::numeric_limits<pid_t>::max();
+    if (valid && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) continue;  // alive (EPERM: someone else's)
     removed += std::filesystem::remove(entry.path(), ec) ? 1 : 0;
   }
   return removed;

@@ -29,7 +29,6 @@ void check_unfinished_run(const std::filesystem::path& dir, bool resume, bool fr
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-  check_unfinished_run(options.out_dir, options.resume, options.fresh);  // before the world's data is loaded
   World world(scenario, options.threads);
   return run_world(world, options);
 }

@@ -95,6 +95,14 @@ void check_resume_equals_uninterrupted(const cli::Scenario& s, int stop_after, i
   }
 }
 
+// Runs `s` into `dir` until the checkpoint after round 1.
+void stop_after_first_round(const cli::Scenario& s, const std::filesystem::path& dir) {
+  cli::RunOptions options = options_for(s, dir, 1);
+  options.stop_after_round = 1;
+  cli::World world(s);
+  CHECK_THROWS_AS(cli::run_world(world, options), cli::Interrupted);
+}
+
 }  // namespace
 
 TEST_CASE("every algorithm resumed from a checkpoint writes the uninterrupted run's bytes, at 1 and 2 threads", "[checkpoint][heavy]") {
@@ -136,12 +144,7 @@ TEST_CASE("a checkpoint of another scenario, a truncated or a corrupt one is ref
   cli::Scenario s = test::baseline_scenario("supersfl");
   s.training.rounds = 3;
   test::TempDir dir;
-  {
-    cli::RunOptions options = options_for(s, dir.path(), 1);
-    options.stop_after_round = 1;
-    cli::World world(s);
-    CHECK_THROWS_AS(cli::run_world(world, options), cli::Interrupted);
-  }
+  stop_after_first_round(s, dir.path());
   const std::filesystem::path file = dir / cli::kCheckpointFile;
   const std::string good = test::read_file(file);
   const auto refusal = [&](const std::string& bytes, const cli::Scenario& scenario) {
@@ -180,12 +183,7 @@ TEST_CASE("a run without resume refuses a directory with an unfinished run's che
   cli::Scenario s = test::baseline_scenario("supersfl");
   s.training.rounds = 3;
   test::TempDir dir;
-  {
-    cli::RunOptions options = options_for(s, dir.path(), 1);
-    options.stop_after_round = 1;
-    cli::World world(s);
-    CHECK_THROWS_AS(cli::run_world(world, options), cli::Interrupted);
-  }
+  stop_after_first_round(s, dir.path());
   const std::string checkpoint = test::read_file(dir / cli::kCheckpointFile);
   const std::string metrics = test::read_file(dir / "metrics.csv");
   try {

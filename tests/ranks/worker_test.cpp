@@ -13,8 +13,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 using namespace std::chrono_literals;
 using namespace sflsim;
@@ -30,6 +32,16 @@ std::optional<cli::RankMessage> next_reply(Communicator& comm, std::chrono::mill
     if (m.kind != cli::RankMessageKind::heartbeat) return m;
   }
   return std::nullopt;
+}
+
+cli::RankMessage eval_request(std::uint64_t id, std::uint64_t version, std::string model, std::string count) {
+  cli::RankMessage m = cli::rank_message(cli::RankMessageKind::eval);
+  m.id = id;
+  m.version = version;
+  m.payload = std::move(model);
+  m.number = 0;  // from the first test sample
+  m.text = std::move(count);
+  return m;
 }
 
 }  // namespace
@@ -59,38 +71,21 @@ TEST_CASE("ranks: a worker answers an evaluation that throws, or whose model is 
   put(writer, cli::body_data(whole));
   const std::string model = writer.take();
 
-  cli::RankMessage scoring = cli::rank_message(cli::RankMessageKind::eval);
-  scoring.id = 1;
-  scoring.version = 1;
-  scoring.payload = model;
-  scoring.number = 0;
-  scoring.text = "not a count";  // the worker's scoring throws
-  comm->send(1, cli::encode(scoring), 10s);
+  comm->send(1, cli::encode(eval_request(1, 1, model, "not a count")), 10s);  // the worker's scoring throws
   std::optional<cli::RankMessage> reply = next_reply(*comm, 5s);  // heartbeats every 100 ms meanwhile
   REQUIRE(reply);
   CHECK(reply->kind == cli::RankMessageKind::failed);
   CHECK(reply->id == 1);
   CHECK_FALSE(reply->text.empty());
 
-  cli::RankMessage malformed = cli::rank_message(cli::RankMessageKind::eval);
-  malformed.id = 2;
-  malformed.version = 2;
-  malformed.payload = "not a model";
-  malformed.text = "10";
-  comm->send(1, cli::encode(malformed), 10s);
+  comm->send(1, cli::encode(eval_request(2, 2, "not a model", "10")), 10s);
   reply = next_reply(*comm, 5s);
   REQUIRE(reply);
   CHECK(reply->kind == cli::RankMessageKind::failed);
   CHECK(reply->id == 2);
 
   // Still serving: a good request is scored, and shutdown ends it cleanly.
-  cli::RankMessage good = cli::rank_message(cli::RankMessageKind::eval);
-  good.id = 3;
-  good.version = 3;
-  good.payload = model;
-  good.number = 0;
-  good.text = "10";
-  comm->send(1, cli::encode(good), 10s);
+  comm->send(1, cli::encode(eval_request(3, 3, model, "10")), 10s);
   reply = next_reply(*comm, 20s);
   REQUIRE(reply);
   CHECK(reply->kind == cli::RankMessageKind::result);
