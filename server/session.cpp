@@ -128,7 +128,9 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       }
       auto* batch = std::get_if<protocol::Activations>(&message);
       if (batch == nullptr || batch->round != round || model == nullptr) continue;  // from an earlier round
-      if (result.server_batches == 0) script->start_server({model, loss_sum});
+      if (result.server_batches == 0) {
+        script->start_server({model, loss_sum});  // the script opens at the first batch
+      }
       script->record(protocol::ScriptedServerStep{batch->batch, model->batches++});
       co_await setup.device->compute(charges.server_step(batch->samples));
       ++result.server_batches;
@@ -142,9 +144,8 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       }
     }
     script->end_server();
-    core::WorkTicket last_step;
-    if (result.server_batches > 0) last_step = script->server_done();
-    result.server_loss_sum.ready = last_step;
+    result.server_loss_sum.ready =
+        result.server_batches > 0 ? script->server_done() : core::WorkTicket{};
     if (result.server_batches > 0) result.server_model = model;
     auto reporting = setup.results->send(std::move(result), 0);
     co_await std::move(reporting);

@@ -75,11 +75,17 @@ LocalHead Supernet::extract_head(const SubnetConfig& config, int cut) const {
 }
 
 struct WriteBack::Accumulator {
+  // Sum of weight * share * value over every copy covering an element.
   at::Tensor weighted_sum;
-  // The contributions' shapes and weights, in order: the coverage tensor is
-  // built from them only in apply(), one tensor at a time (it would double
-  // the sum's memory for the whole round otherwise).
-  std::vector<std::pair<std::vector<int64_t>, double>> covers;
+  // The contributions' shapes, weights and shares, in order: the coverage
+  // tensors are built from them only in apply(), one tensor at a time (they
+  // would double the sum's memory for the whole round otherwise).
+  struct Cover {
+    std::vector<int64_t> shape;
+    double weight;
+    double share;
+  };
+  std::vector<Cover> covers;
 };
 
 WriteBack::WriteBack(Supernet& net) : net_(net), acc_(net.tensors_.size()) {}
@@ -105,24 +111,47 @@ void WriteBack::add(const Contribution& c) {
     std::vector<int64_t> shape(update.sizes().begin(), update.sizes().end());
     at::Tensor target = leading_slice(a.weighted_sum, shape);
     target.add_(update.detach().to(at::kDouble), c.weight * c.share);
-    if (c.share < 1.0) {
-      target.add_(leading_slice(net_.tensors_[static_cast<size_t>(id)], shape).to(at::kDouble),
-                  c.weight * (1.0 - c.share));
-    }
-    a.covers.emplace_back(std::move(shape), c.weight);
+    a.covers.push_back({std::move(shape), c.weight, c.share});
   }
 }
 
+// Per element: where a fresh copy (share 1) covers it, the mean of all
+// covering copies, a late one weighted weight * share; where only late copies
+// cover it, the element moves toward their mean by their combined share (for
+// one copy: share of the way), the rest of their weight staying on the
+// element's current value. So a late copy never holds fresh ones back, and
+// its discount still holds where it is alone.
 void WriteBack::apply() {
   at::NoGradGuard no_grad;
   for (size_t id = 0; id < net_.tensors_.size(); ++id) {
     Accumulator& a = acc_[id];
     if (!a.weighted_sum.defined()) continue;
-    const at::Tensor coverage = at::zeros_like(a.weighted_sum);
-    for (const auto& [shape, weight] : a.covers) leading_slice(coverage, shape).add_(weight);
-    const at::Tensor covered = coverage > 0;
-    const at::Tensor mean = (a.weighted_sum / coverage.clamp_min(1e-300)).to(at::kFloat);
-    net_.tensors_[id].copy_(at::where(covered, mean, net_.tensors_[id]));
+    at::Tensor& current = net_.tensors_[id];
+    const at::Tensor fresh_weight = at::zeros_like(a.weighted_sum);
+    at::Tensor late_weight;    // sum of weight * share over late copies
+    at::Tensor late_coverage;  // sum of weight over late copies
+    for (const Accumulator::Cover& cover : a.covers) {
+      if (cover.share == 1.0) {
+        leading_slice(fresh_weight, cover.shape).add_(cover.weight);
+        continue;
+      }
+      if (!late_weight.defined()) {
+        late_weight = at::zeros_like(a.weighted_sum);
+        late_coverage = at::zeros_like(a.weighted_sum);
+      }
+      leading_slice(late_weight, cover.shape).add_(cover.weight * cover.share);
+      leading_slice(late_coverage, cover.shape).add_(cover.weight);
+    }
+    if (!late_weight.defined()) {
+      const at::Tensor mean = (a.weighted_sum / fresh_weight.clamp_min(1e-300)).to(at::kFloat);
+      current.copy_(at::where(fresh_weight > 0, mean, current));
+    } else {
+      const at::Tensor with_fresh = a.weighted_sum / (fresh_weight + late_weight).clamp_min(1e-300);
+      const at::Tensor late_only =
+          (a.weighted_sum + (late_coverage - late_weight) * current.to(at::kDouble)) / late_coverage.clamp_min(1e-300);
+      const at::Tensor blended = at::where(fresh_weight > 0, with_fresh, late_only).to(at::kFloat);
+      current.copy_(at::where((fresh_weight > 0).logical_or(late_coverage > 0), blended, current));
+    }
     a = Accumulator{};
   }
 }

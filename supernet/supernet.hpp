@@ -13,10 +13,11 @@
 namespace sflsim::supernet {
 
 // One trained copy handed to write_back, with its aggregation weight (> 0).
-// `share` in (0, 1] is how much of that weight the copy itself carries; the
-// rest goes to the supernet's value at the time of add(). A stale copy comes
-// with share gamma^s, so its discount holds even where it is the only copy of
-// an element (per-element normalisation would divide a plain weight back out).
+// `share` in (0, 1] is the discount of a late copy (gamma^s; 1 = fresh).
+// Where fresh copies of an element exist, a late copy joins their weighted
+// mean with weight `weight * share`; where late copies are the element's only
+// copies, the element moves `share` of the way toward them (per-element
+// normalisation would otherwise divide the discount back out).
 struct Contribution {
   const SliceSet* slices;
   double weight;
@@ -38,7 +39,8 @@ class Supernet {
   LocalHead extract_head(const SubnetConfig& config, int cut) const;
 
   // For every element: the weighted mean over the contributions whose slice
-  // covers it; elements no contribution covers keep their value. BatchNorm
+  // covers it (late copies as Contribution says); elements no contribution
+  // covers keep their value. BatchNorm
   // running statistics are averaged the same way. (One WriteBack, all added.)
   void write_back(std::span<const Contribution> contributions);
 

@@ -90,16 +90,37 @@ TEST_CASE("aggregate writes every client's copies with its weight, heads within 
   const int head_bias = net.architecture().head_spec_ids(2)[1];
   {
     at::NoGradGuard no_grad;
-    net.tensors()[0].fill_(0.0);  // the supernet's value now, which the stale copy is blended with
+    net.tensors()[0].fill_(0.0);  // plays no part where a fresh copy exists
     net.tensors()[head_bias].fill_(0.0);
   }
   ClientUpdate fresh{20, 0.0, 0, {&a.slices(), &head_a.slices()}};
   ClientUpdate stale{20, 0.0, 1, {&b.slices(), &head_b.slices()}};  // weight 20, share 0.5
   const ClientUpdate updates[] = {fresh, stale};
   aggregate(net, updates, AggregationOptions{});
-  CHECK(net.tensors()[0].min().item<double>() == 1.5);  // (20 x 1 + 20 x (0.5 x 4 + 0.5 x 0)) / 40
-  CHECK(net.tensors()[0].max().item<double>() == 1.5);
-  CHECK(net.tensors()[head_bias].max().item<double>() == 1.5);
+  // With a fresh copy present the late one joins the mean at 0.5 x 20: (20 x 1 + 10 x 4) / 30.
+  // (The supernet's old value, 0, plays no part; blending it in gave 1.5.)
+  CHECK(net.tensors()[0].min().item<double>() == 2.0);
+  CHECK(net.tensors()[0].max().item<double>() == 2.0);
+  CHECK(net.tensors()[head_bias].max().item<double>() == 2.0);
+}
+
+TEST_CASE("a very stale copy does not hold fresh copies back", "[fusion]") {
+  supernet::Supernet net(small_net());
+  const supernet::SubnetConfig full = net.architecture().full_config();
+  supernet::BodyPart a = net.extract(full, 1, 2), b = net.extract(full, 1, 2);
+  {
+    at::NoGradGuard no_grad;
+    a.slices().tensors[0].fill_(1.0);
+    b.slices().tensors[0].fill_(-7.0);
+    net.tensors()[0].fill_(-7.0);
+  }
+  const ClientUpdate fresh{20, 0.0, 0, {&a.slices()}};
+  const ClientUpdate very_stale{20, 0.0, 30, {&b.slices()}};  // share 0.5^30
+  const ClientUpdate updates[] = {fresh, very_stale};
+  aggregate(net, updates, AggregationOptions{});
+  // The fresh value within 1e-6: a late copy entering at full weight held it halfway back, at -3.
+  CHECK(net.tensors()[0].min().item<double>() == Approx(1.0).margin(1e-6));
+  CHECK(net.tensors()[0].max().item<double>() == Approx(1.0).margin(1e-6));
 }
 
 TEST_CASE("a stale copy that is an element's only copy moves it gamma^s of the way", "[fusion]") {

@@ -91,13 +91,13 @@ TEST_CASE("SuperSFL folds a failed client's replica and a stale upload (gamma^s)
   const int suffix_spec = server_model(net, cut, 0, 0)->suffix->slices().spec_ids.front();
   {
     at::NoGradGuard no_grad;
-    net.tensors()[prefix_spec].fill_(0.0);  // what a stale copy is blended with
+    net.tensors()[prefix_spec].fill_(0.0);  // plays no part: a fresh copy covers the prefix
   }
   std::vector<SessionResult> results;
   // Client 0 is fine: its prefix (1.0) and its replica (3.0), 10 samples, server loss 0 -> weight 10.
   results.push_back(result(0, upload(net, cut, 1.0, 10, 3, 0.0), server_model(net, cut, 3.0, 2), 10, 0.0));
   // Client 1 failed this round (no upload), yet its replica (7.0) trained on 30 samples -> weight 30;
-  // its upload from round 1 arrived late: 40 samples -> weight 40, as 0.5^2 x 4.0 + 0.75 x 0.0 (now).
+  // its upload from round 1 arrived late: 40 samples at share 0.5^2 -> weight 10 next to the fresh copy.
   results.push_back(result(1, std::nullopt, server_model(net, cut, 7.0, 2), 30, 0.0));
   results[1].stale_uploads.push_back(upload(net, cut, 4.0, 40, 1, 0.0));
   // Client 2 failed and saw no batch: it adds nothing.
@@ -105,8 +105,8 @@ TEST_CASE("SuperSFL folds a failed client's replica and a stale upload (gamma^s)
 
   const std::optional<int64_t> server_flops = strategy->aggregate(net, {3, &results, nullptr});
   CHECK_FALSE(server_flops.has_value());
-  CHECK(low_at(net, prefix_spec) == 1.0);  // (10 x 1 + 40 x (0.25 x 4 + 0.75 x 0)) / 50
-  CHECK(value_at(net, prefix_spec) == 1.0);
+  CHECK(low_at(net, prefix_spec) == 2.5);  // (10 x 1 + 10 x 4) / 20
+  CHECK(value_at(net, prefix_spec) == 2.5);
   CHECK(low_at(net, suffix_spec) == 6.0);  // (10 x 3 + 30 x 7) / 40
   CHECK(value_at(net, suffix_spec) == 6.0);
 }
