@@ -1,6 +1,7 @@
 #include "simulator/cli/rank_flags.hpp"
 
 #include "simulator/ranks/worker.hpp"
+#include "simulator/run/interrupt.hpp"
 
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
@@ -31,6 +32,10 @@ int serve_as_worker(const RankOptions& options, int threads, const std::string& 
                     const std::string& target) {
   // Rank 0 sends it everything it needs; its jobs spread over threads as a run's clients do.
   at::set_num_threads(1);
+  // A stop (Ctrl-C to the group, or passed on by a spawning rank 0) ends a
+  // sweep cell here at its next boundary with a checkpoint; rank 0 decides
+  // the rest, so a second signal does not kill the worker mid-write.
+  install_stop_handlers(SecondSignal::ignored);
   RankWorld ranks(options, threads, device, subcommand, target);
   return serve_rank_zero(ranks.comm(), threads);
 }

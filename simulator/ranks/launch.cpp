@@ -1,6 +1,7 @@
 #include "simulator/ranks/launch.hpp"
 
 #include "simulator/ranks/communicator.hpp"
+#include "simulator/run/interrupt.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -48,9 +49,10 @@ pid_t spawn_worker(const std::vector<std::string>& args) {
     // A worker must not outlive rank 0, even one killed with -9.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
-    // Ctrl-C reaches the whole process group: rank 0 stops at the next round
-    // boundary with a checkpoint and then shuts its workers down.
+    // The worker installs its own stop handlers (serve_as_worker); until then
+    // a Ctrl-C to the group must not kill it before rank 0 stops.
     ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
     ::execv("/proc/self/exe", argv.data());
     ::_exit(127);
   }
@@ -79,6 +81,7 @@ RankWorld::RankWorld(const RankOptions& options, int threads, const std::string&
                                         target, "--rank",
                                         std::to_string(r), "--world", std::to_string(world), "--store",
                                         store.text(), "--rank-timeout", std::to_string(options.timeout_s)}));
+      forward_stop_signals_to(children_.back());
     }
   } else {
     store = ranks::StoreAddress::parse(options.store);
@@ -91,6 +94,7 @@ void RankWorld::kill_worker(int rank) {
 }
 
 RankWorld::~RankWorld() {
+  for (pid_t child : children_) stop_forwarding_to(child);
   comm_.reset();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (pid_t child : children_) {

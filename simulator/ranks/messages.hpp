@@ -31,6 +31,7 @@ enum class RankMessageKind : std::uint8_t {
   failed = 12,
   missing = 13,
   heartbeat = 14,
+  stopped = 15,  // a cell stopped by a signal at a round boundary, its checkpoint written; number = the signal
 };
 
 // One message; which fields mean something depends on the kind.

@@ -7,6 +7,12 @@
 // starts it over; with no worker left, rank 0 runs the rest itself. The
 // cells' outputs, and so sweep.csv, are those of a sweep in one process.
 //
+// Stops: on SIGINT/SIGTERM (rank 0's own, passed on to the workers it
+// spawned, or a worker's: a launcher such as srun signals every task) no
+// further cell starts, every running cell stops at its next round boundary
+// with its checkpoint, and run() then throws Interrupted; rerunning the same
+// sweep resumes those cells.
+//
 // Errors: a cell that fails on a worker ends the sweep with its error
 // (std::runtime_error), like a cell that fails here.
 #include "simulator/ranks/pool.hpp"

@@ -6,6 +6,7 @@
 #include "simulator/ranks/communicator.hpp"
 #include "simulator/rounds/remote_rounds.hpp"
 #include "simulator/rounds/round_job.hpp"
+#include "simulator/run/interrupt.hpp"
 #include "simulator/run/run_scenario.hpp"
 #include "simulator/scenario/scenario_io.hpp"
 #include "simulator/world/world.hpp"
@@ -186,6 +187,10 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
             options.resume = true;
             run_scenario(parse_scenario(options.scenario_text, request.text), options);
             to.send(reply_to(request, RankMessageKind::result));
+          } catch (const Interrupted& e) {
+            RankMessage stopped = reply_to(request, RankMessageKind::stopped, e.what());
+            stopped.number = e.signal;
+            to.send(std::move(stopped));
           } catch (const std::exception& e) {
             to.send(reply_to(request, RankMessageKind::failed, e.what()));
           }
