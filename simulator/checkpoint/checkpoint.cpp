@@ -1,4 +1,5 @@
 #include "simulator/checkpoint/checkpoint.hpp"
+#include "simulator/io/build_identity.hpp"
 #include "simulator/io/files.hpp"
 
 #include "simulator/core/state_codec.hpp"
@@ -208,14 +209,12 @@ struct Restorer {
 
 }  // namespace
 
-std::string sflsim_version() { return "0.1.0"; }
-
 std::uint64_t scenario_hash(const std::string& resolved_scenario_text) { return core::fnv1a64(resolved_scenario_text); }
 
 void save_checkpoint(World& world, const RunLog& log, double wall_seconds_so_far, const std::string& scenario_text,
                      const std::filesystem::path& file) {
   Checkpoint c;
-  c.sflsim_version = sflsim_version();
+  c.sflsim_version = build_identity();
   c.scenario_hash = scenario_hash(scenario_text);
   core::StateWriter kernel;
   world.sim->save_state(kernel);
@@ -249,9 +248,9 @@ int load_checkpoint(World& world, RunLog& log, const std::string& scenario_text,
     if (what.rfind(file.string(), 0) == 0) throw;
     throw CheckpointError(file.string() + ": " + what);
   }
-  if (c.sflsim_version != sflsim_version()) {
-    throw CheckpointError(file.string() + ": written by sflsim " + c.sflsim_version + ", this is sflsim " +
-                          sflsim_version() + "; rerun from the start");
+  if (c.sflsim_version != build_identity()) {
+    throw CheckpointError(file.string() + ": written by another build (" + c.sflsim_version + "; this is " +
+                          build_identity() + "): resume it with that build, or start over with --fresh");
   }
   if (c.scenario_hash != scenario_hash(scenario_text)) {
     throw CheckpointError(file.string() + ": written for another scenario (its resolved scenario's hash differs); "

@@ -30,7 +30,6 @@ struct World;
 struct RunLog;
 
 inline constexpr const char* kCheckpointFile = "checkpoint.bin";
-std::string sflsim_version();
 std::uint64_t scenario_hash(const std::string& resolved_scenario_text);
 
 // Waits for every client's last tasks, then writes `file` atomically (the

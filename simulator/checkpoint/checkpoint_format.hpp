@@ -81,7 +81,7 @@ struct RowData {  // one row of metrics.csv
 };
 
 struct Checkpoint {
-  std::string sflsim_version;
+  std::string sflsim_version;  // build_identity() of the build that wrote it
   std::uint64_t scenario_hash = 0;
   std::string kernel;           // core::Simulation::save_state
   std::vector<TensorData> supernet;

@@ -16,6 +16,7 @@ bool known(RankMessageKind kind) {
     case RankMessageKind::failed:
     case RankMessageKind::missing:
     case RankMessageKind::heartbeat:
+    case RankMessageKind::stopped:
       return true;
   }
   return false;  // a number no kind has (-Wswitch names a kind added without a case here)

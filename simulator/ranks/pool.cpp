@@ -1,5 +1,6 @@
 #include "simulator/ranks/pool.hpp"
 
+#include "simulator/io/build_identity.hpp"
 #include "simulator/ranks/communicator.hpp"
 
 #include <stdexcept>
@@ -11,6 +12,7 @@ struct RankPool::Worker {
   int threads = 0;
   bool ready = false;
   bool live = true;
+  std::string other_build;  // the identity it greeted with, where that is not this build's
   int in_flight = 0;
   int payloads_in_transit = 0;  // requests carrying a supernet or model to it, not yet taken
   // What it keeps that requests refer to by version, by the kind of request:
@@ -60,23 +62,35 @@ RankPool::RankPool(ranks::Communicator& comm, const RankMessage& hello, RankPool
   std::unique_lock lock(mutex_);
   const bool all_ready = changed_.wait_for(lock, options_.ready_timeout, [this] {
     for (const auto& w : workers_) {
-      if (!w->ready && w->live) return false;
+      if (!w->ready && w->live && w->other_build.empty()) return false;
     }
     return true;
   });
+  std::string refusal;
   for (const auto& w : workers_) {
-    if (!all_ready || !w->ready) {
-      lock.unlock();
-      throw std::runtime_error("rank " + std::to_string(w->rank) + " did not become ready (it could not load the "
-                               "scenario's data, or died; see its messages)");
+    if (!w->other_build.empty()) {
+      refusal = "rank " + std::to_string(w->rank) + " is another build (" + w->other_build + "; rank 0 is " +
+                build_identity() + "): run the same build on every rank";
+    } else if (!all_ready || !w->ready) {
+      refusal = "rank " + std::to_string(w->rank) +
+                " did not become ready (it could not load the scenario's data, or died; see its messages)";
     }
+    if (!refusal.empty()) break;
+  }
+  lock.unlock();
+  if (!refusal.empty()) {
+    shut_down();  // the receivers must end before the pool's members go
+    throw std::runtime_error(refusal);
   }
 }
 
-RankPool::~RankPool() {
+RankPool::~RankPool() { shut_down(); }
+
+void RankPool::shut_down() {
   std::vector<int> live;
   {
     const std::lock_guard lock(mutex_);
+    if (stopping_) return;  // done once
     stopping_ = true;
     for (auto& w : workers_) {
       if (w->live) live.push_back(w->rank);
@@ -142,11 +156,17 @@ void RankPool::receive_from(Worker& worker) {
     const std::lock_guard lock(mutex_);
     switch (message.kind) {
       case RankMessageKind::ready:
+        if (message.text != build_identity()) {  // its outputs would not be this build's
+          worker.other_build = message.text;
+          changed_.notify_all();
+          break;
+        }
         worker.threads = static_cast<int>(message.number);
         worker.ready = true;
         break;
       case RankMessageKind::result:
       case RankMessageKind::failed:
+      case RankMessageKind::stopped:
       case RankMessageKind::missing: {
         const auto found = pending_.find(message.id);
         if (found == pending_.end() || found->second->worker != &worker) break;  // resent elsewhere meanwhile

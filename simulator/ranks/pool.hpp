@@ -17,6 +17,7 @@
 // worker keeps the newest kWorkerSnapshots supernets and the last evaluated model.
 //
 // Wall time only. Errors: the constructor throws std::runtime_error when a
+// worker greets as another build (build_identity() differs), or when a
 // worker does not become ready within the timeout; request() rethrows
 // nothing of a worker's: a worker's "failed" reply is returned as it is.
 // Threads: request() may be called from any threads at once.
@@ -79,6 +80,7 @@ class RankPool {
   struct Worker;
   struct Pending;
   void receive_from(Worker& worker);
+  void shut_down();  // says shutdown to the live workers and joins the receivers; once
   void lose(Worker& worker, const std::string& why);
   Worker* pick_worker();
   int count_live() const;  // the caller holds mutex_

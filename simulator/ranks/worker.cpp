@@ -1,6 +1,7 @@
 #include "simulator/ranks/worker.hpp"
 
 #include "simulator/core/work_pool.hpp"
+#include "simulator/io/build_identity.hpp"
 #include "simulator/parts/part_codec.hpp"
 #include "simulator/ranks/messages.hpp"
 #include "simulator/ranks/communicator.hpp"
@@ -111,6 +112,7 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
   }
   RankMessage ready = rank_message(RankMessageKind::ready);
   ready.number = threads;
+  ready.text = build_identity();  // rank 0 refuses a worker of another build
   to.send(ready);
 
   {

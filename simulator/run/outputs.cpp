@@ -1,6 +1,7 @@
 #include "simulator/run/outputs.hpp"
 
 #include "simulator/checkpoint/checkpoint.hpp"
+#include "simulator/io/build_identity.hpp"
 #include "simulator/io/files.hpp"
 #include "simulator/world/world.hpp"
 

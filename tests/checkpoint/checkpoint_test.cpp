@@ -3,6 +3,7 @@
 // that was never stopped, for every algorithm and with every kind of fault.
 #include "baseline_run.hpp"
 #include "simulator/checkpoint/checkpoint.hpp"
+#include "simulator/io/build_identity.hpp"
 #include "simulator/run/interrupt.hpp"
 #include "simulator/scenario/scenario_io.hpp"
 
@@ -170,6 +171,11 @@ TEST_CASE("a checkpoint of another scenario, a truncated or a corrupt one is ref
   std::string future = good;
   future[8] = 9;  // the format version
   CHECK_THAT(refusal(future, s), Catch::Contains("another sflsim version"));
+  cli::checkpoint::Checkpoint other_build = cli::checkpoint::decode(good);
+  other_build.sflsim_version = "sflsim 0.1.0, commit 000000000000, GNU 12.2.0, LibTorch 1.13.0";
+  const std::string from_other_build = refusal(cli::checkpoint::encode(other_build), s);
+  CHECK_THAT(from_other_build, Catch::Contains("written by another build (sflsim 0.1.0, commit 000000000000"));
+  CHECK_THAT(from_other_build, Catch::Contains("this is " + cli::build_identity()));
   for (const std::string& message : {refusal(corrupt, s), refusal(good.substr(0, 100), s)}) {
     CHECK_THAT(message, Catch::StartsWith(file.string()));
     CHECK(message.find('\n') == std::string::npos);

@@ -2,9 +2,11 @@
 // evaluation that throws, or whose model cannot be decoded, is answered
 // "failed" with the reason, and the worker goes on taking requests.
 #include "forked_ranks.hpp"
+#include "simulator/io/build_identity.hpp"
 #include "simulator/parts/part_codec.hpp"
 #include "simulator/parts/part_format.hpp"
 #include "simulator/ranks/messages.hpp"
+#include "simulator/ranks/pool.hpp"
 #include "simulator/ranks/worker.hpp"
 #include "simulator/scenario/scenario_io.hpp"
 #include "simulator/world/world.hpp"
@@ -95,4 +97,33 @@ TEST_CASE("ranks: a worker answers an evaluation that throws, or whose model is 
   CHECK((correct >= 0 && correct <= 10));
   comm->send(1, cli::encode(cli::rank_message(cli::RankMessageKind::shutdown)), 10s);
   CHECK(children.wait(worker) == 0);
+}
+
+TEST_CASE("ranks: rank 0 refuses a worker of another build, naming both builds", "[ranks]") {
+  TempDir dir;
+  const auto store = file_store(dir);
+  Children children;
+  const pid_t worker = children.spawn([&store] {
+    // A worker as another build would greet: ready, with its own identity; then it waits to be told to go.
+    auto comm = Communicator::join(store, 1, 2, 10s);
+    cli::decode_rank_message(comm->receive(0, 10s));  // the greeting
+    cli::RankMessage ready = cli::rank_message(cli::RankMessageKind::ready);
+    ready.number = 1;
+    ready.text = "sflsim 0.0.1, commit 000000000000, GNU 1.0, LibTorch 1.0";
+    comm->send(0, cli::encode(ready), 10s);
+    const cli::RankMessage next = cli::decode_rank_message(comm->receive(0, 10s));
+    return next.kind == cli::RankMessageKind::shutdown ? 0 : 1;
+  });
+  auto comm = Communicator::join(store, 0, 2, 10s);
+  cli::RankPoolOptions options;
+  options.ready_timeout = 10s;
+  try {
+    cli::RankPool pool(*comm, cli::rank_message(cli::RankMessageKind::hello), options);
+    FAIL("the pool took a worker of another build");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    CHECK(what.find("rank 1 is another build (sflsim 0.0.1, commit 000000000000") != std::string::npos);
+    CHECK(what.find(cli::build_identity()) != std::string::npos);
+  }
+  CHECK(children.wait(worker) == 0);  // and it was shut down, not left waiting
 }

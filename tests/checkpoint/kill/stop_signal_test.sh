@@ -44,6 +44,11 @@ stop() {
     cat "$work/$name.err" >&2
     exit 1
   fi
+  if grep -q "lost" "$work/$name.err"; then
+    echo "stop_signal_test: $name lost a rank on the way:" >&2
+    cat "$work/$name.err" >&2
+    exit 1
+  fi
   for d in "${dirs[@]}"; do
     [ -f "$d/checkpoint.bin" ] || { echo "stop_signal_test: $name: no checkpoint in $d" >&2; exit 1; }
     [ ! -e "$d/summary.json" ] || { echo "stop_signal_test: $name: $d finished before the signal; give it more rounds" >&2; exit 1; }
