@@ -1,5 +1,7 @@
 #include "simulator/io/files.hpp"
 
+#include "simulator/io/cell_owner.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -51,6 +53,7 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
   if (::fsync(fd) != 0) fail(temporary, fd, "write failed", errno);
   if (::close(fd) != 0) fail(temporary, -1, "write failed", errno);
   try {
+    check_cell_owner(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."));
     if (before_rename) before_rename();
     std::filesystem::rename(temporary, path);
   } catch (...) {

@@ -15,8 +15,9 @@ std::string read_text(const std::filesystem::path& path);
 // Writes `contents` to `path` through a temporary file of its own (unique to
 // this call, so two writers of one path never tear each other's bytes) and a
 // rename, so a reader never sees a half-written file and an interrupted run
-// leaves the old one. `before_rename`, when given, runs just before the rename
-// and may veto it by throwing (a cell's owner check).
+// leaves the old one. Just before the rename it checks the directory's cell
+// owner (cell_owner.hpp); `before_rename`, when given, runs then too and may
+// veto the rename by throwing.
 void write_atomically(const std::filesystem::path& path, const std::string& contents,
                       const std::function<void()>& before_rename = {});
 

@@ -1,6 +1,7 @@
 #include "simulator/ranks/sweep_on_ranks.hpp"
 
 #include "simulator/core/work_pool.hpp"
+#include "simulator/io/cell_owner.hpp"
 #include "simulator/run/interrupt.hpp"
 #include "simulator/run/run_scenario.hpp"
 #include "simulator/scenario/scenario_io.hpp"
@@ -41,6 +42,7 @@ void RankCellRunner::run(const std::vector<CellJob>& cells, const std::function<
           run.scenario_text = cell.scenario_text;
           run.progress = false;
           run.threads = threads_;
+          const CellClaim claim(cell.dir);  // a stalled worker that had it can no longer write there
           run_scenario(parse_scenario(cell.scenario_text, cell.dir.string()), run);
         } else if (reply->kind == RankMessageKind::failed) {
           throw std::runtime_error("cell " + cell.dir.string() + " failed on a worker rank: " + reply->text);

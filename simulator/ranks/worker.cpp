@@ -2,6 +2,7 @@
 
 #include "simulator/core/work_pool.hpp"
 #include "simulator/io/build_identity.hpp"
+#include "simulator/io/cell_owner.hpp"
 #include "simulator/parts/part_codec.hpp"
 #include "simulator/ranks/messages.hpp"
 #include "simulator/ranks/communicator.hpp"
@@ -187,6 +188,8 @@ int serve_rank_zero(ranks::Communicator& comm, int threads) {
             options.threads = threads;
             options.checkpoint_every = static_cast<int>(request.version);
             options.resume = true;
+            // Ours until rank 0 gives it to another rank: then our writes there fail, not tear its files.
+            const CellClaim claim(options.out_dir);
             run_scenario(parse_scenario(options.scenario_text, request.text), options);
             to.send(reply_to(request, RankMessageKind::result));
           } catch (const Interrupted& e) {
