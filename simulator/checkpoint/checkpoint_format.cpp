@@ -2,7 +2,9 @@
 
 #include "simulator/core/state_codec.hpp"
 
+#include <concepts>
 #include <limits>
+#include <type_traits>
 
 namespace sflsim::cli::checkpoint {
 
@@ -12,184 +14,187 @@ using core::StateReader;
 using core::StateWriter;
 
 constexpr std::string_view kMagic = "SFLSIMCK";
+constexpr std::int64_t kMax64 = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMax32 = std::numeric_limits<std::int32_t>::max();
 
-std::int32_t small(StateReader& in, std::int64_t lo, const char* what) { return get_int32(in, lo, what); }
+// One description per type: fields(io, x) names x's fields in file order,
+// each with the bounds a read checks; Save writes them and Load reads them,
+// so the two can never disagree. (Save takes const data, Load mutable.)
+template <typename T, typename U>
+concept Is = std::same_as<std::remove_const_t<T>, U>;
 
-template <typename T, typename Get>
-std::vector<T> get_list(StateReader& in, std::size_t min_bytes, Get get) {
-  std::vector<T> out(in.count(min_bytes));
-  for (T& item : out) item = get(in);
-  return out;
+template <typename IO, Is<TrafficData> T> void fields(IO& io, T& t);
+template <typename IO, Is<UploadData> T> void fields(IO& io, T& u);
+template <typename IO, Is<ClientData> T> void fields(IO& io, T& c);
+template <typename IO, Is<RecordData> T> void fields(IO& io, T& r);
+template <typename IO, Is<RowData> T> void fields(IO& io, T& r);
+template <typename IO, Is<Checkpoint> T> void fields(IO& io, T& c);
+
+struct Save {
+  StateWriter& out;
+
+  template <typename Int> requires std::integral<Int>
+  void operator()(const Int& v, std::int64_t /*lo*/ = 0, std::int64_t /*hi*/ = 0, const char* /*what*/ = "") {
+    if constexpr (std::same_as<Int, bool>) out.boolean(v);
+    else if constexpr (std::same_as<Int, std::uint64_t>) out.u64(v);
+    else out.i64(static_cast<std::int64_t>(v));
+  }
+  void operator()(const double& v) { out.f64(v); }
+  void operator()(const std::string& v) { out.string(v); }
+  void operator()(const std::vector<std::int64_t>& v) { out.i64s(v); }
+  void operator()(const std::vector<double>& v) { out.f64s(v); }
+  void operator()(const TensorData& t) { put(out, t); }
+  void operator()(const PartData& p) { put(out, p); }
+  void operator()(const std::vector<PartData>& p) { put_parts(out, p); }
+  template <typename T>
+  void operator()(const std::optional<T>& v) {
+    out.boolean(v.has_value());
+    if (v) (*this)(*v);
+  }
+  template <typename T> requires requires(Save& io, const T& x) { fields(io, x); }
+  void operator()(const T& x) { fields(*this, x); }
+  template <typename T, typename Item>
+  void list(const std::vector<T>& v, std::size_t /*min_item_bytes*/, Item item) {
+    out.u64(v.size());
+    for (const T& x : v) item(*this, x);
+  }
+  template <typename T>
+  void list(const std::vector<T>& v, std::size_t min_item_bytes) {
+    list(v, min_item_bytes, [](Save& io, const T& x) { io(x); });
+  }
+  void check(bool /*holds*/, const char* /*what*/) {}
+};
+
+struct Load {
+  StateReader& in;
+
+  template <typename Int> requires std::integral<Int>
+  void operator()(Int& v, std::int64_t lo = std::numeric_limits<std::int64_t>::min(), std::int64_t hi = kMax64,
+                  const char* what = "a number") {
+    if constexpr (std::same_as<Int, bool>) v = in.boolean();
+    else if constexpr (std::same_as<Int, std::uint64_t>) v = in.u64();
+    else if (lo == std::numeric_limits<std::int64_t>::min() && hi == kMax64) v = static_cast<Int>(in.i64());
+    else v = static_cast<Int>(in.i64_in(lo, hi, what));
+  }
+  void operator()(double& v) { v = in.f64(); }
+  void operator()(std::string& v) { v = in.string(); }
+  void operator()(std::vector<std::int64_t>& v) { v = in.i64s(); }
+  void operator()(std::vector<double>& v) { v = in.f64s(); }
+  void operator()(TensorData& t) { t = get_tensor(in); }
+  void operator()(PartData& p) { p = get_part(in); }
+  void operator()(std::vector<PartData>& p) { p = get_parts(in); }
+  template <typename T>
+  void operator()(std::optional<T>& v) {
+    v.reset();
+    if (in.boolean()) (*this)(v.emplace());
+  }
+  template <typename T> requires requires(Load& io, T& x) { fields(io, x); }
+  void operator()(T& x) { fields(*this, x); }
+  template <typename T, typename Item>
+  void list(std::vector<T>& v, std::size_t min_item_bytes, Item item) {
+    v.assign(in.count(min_item_bytes), T{});
+    for (T& x : v) item(*this, x);
+  }
+  template <typename T>
+  void list(std::vector<T>& v, std::size_t min_item_bytes) {
+    list(v, min_item_bytes, [](Load& io, T& x) { io(x); });
+  }
+  void check(bool holds, const char* what) {
+    if (!holds) in.fail(what);
+  }
+};
+
+template <typename IO, Is<TrafficData> T>
+void fields(IO& io, T& t) {
+  for (auto* v : {&t.up, &t.down, &t.activations, &t.gradients, &t.weights}) io(*v, 0, kMax64, "a byte count");
 }
 
-void put(StateWriter& out, const TrafficData& t) {
-  for (std::int64_t v : {t.up, t.down, t.activations, t.gradients, t.weights}) out.i64(v);
-}
-
-TrafficData get_traffic(StateReader& in) {
-  TrafficData t;
-  for (std::int64_t* v : {&t.up, &t.down, &t.activations, &t.gradients, &t.weights}) *v = in.i64_in(0, std::numeric_limits<std::int64_t>::max(), "a byte count");
-  return t;
-}
-
-void put(StateWriter& out, const UploadData& u) {
-  out.i64(u.round_trained);
-  out.i64(u.cut);
-  out.i64(u.samples);
-  out.f64(u.local_sum);
-  out.f64(u.server_sum);
-  out.i64(u.local_batches);
-  out.i64(u.server_batches);
-  out.boolean(u.shares_model);
+template <typename IO, Is<UploadData> T>
+void fields(IO& io, T& u) {
+  io(u.round_trained, 0, kMax32, "an upload's round");
+  io(u.cut, 0, kMax32, "an upload's cut");
+  io(u.samples, 0, kMax64, "an upload's samples");
+  io(u.local_sum);
+  io(u.server_sum);
+  io(u.local_batches, 0, kMax64, "an upload's batches");
+  io(u.server_batches, 0, kMax64, "an upload's batches");
+  io(u.shares_model);
   if (!u.shares_model) {
-    put(out, u.prefix);
-    put_parts(out, u.heads);
+    io(u.prefix);
+    io(u.heads);
   }
 }
 
-UploadData get_upload(StateReader& in) {
-  UploadData u;
-  u.round_trained = small(in, 0, "an upload's round");
-  u.cut = small(in, 0, "an upload's cut");
-  u.samples = in.i64_in(0, std::numeric_limits<std::int64_t>::max(), "an upload's samples");
-  u.local_sum = in.f64();
-  u.server_sum = in.f64();
-  u.local_batches = in.i64_in(0, std::numeric_limits<std::int64_t>::max(), "an upload's batches");
-  u.server_batches = in.i64_in(0, std::numeric_limits<std::int64_t>::max(), "an upload's batches");
-  u.shares_model = in.boolean();
-  if (!u.shares_model) {
-    u.prefix = get_part(in);
-    u.heads = get_parts(in);
-  }
-  return u;
+template <typename IO, Is<ClientData> T>
+void fields(IO& io, T& c) {
+  io(c.local_loss);
+  io(c.server_loss);
+  io(c.pending);
+  io(c.prefix);
+  io(c.heads);
+  io(c.own_body);
+  io(c.own_heads);
+  io(c.samples_per_round, 0, kMax64, "a client's samples per round");
+  io(c.model_round, 0, kMax32, "a client's model round");
+  io(c.data_rng);
+  io(c.order);
+  io(c.cursor);
+  io.check(c.cursor <= c.order.size(), "a client's sample cursor is past its order");
+  io.check(!(c.pending && c.pending->shares_model && !c.prefix), "a pending upload shares a model the client lacks");
 }
 
-void put_optional(StateWriter& out, const std::optional<PartData>& p) {
-  out.boolean(p.has_value());
-  if (p) put(out, *p);
+template <typename IO, Is<RecordData> T>
+void fields(IO& io, T& r) {
+  io(r.client, 0, kMax32, "a record's client");
+  io(r.round, 1, kMax32, "a record's round");
+  io(r.cut, 0, kMax32, "a record's cut");
+  io(r.width);
+  for (auto* v : {&r.samples, &r.compute_ns, &r.transmit_ns, &r.idle_ns, &r.bytes}) io(*v);
+  io(r.energy_j);
+  io(r.outcome, 0, 3, "a record's outcome");
+  io(r.gradients_received);
+  io(r.batches);
 }
 
-std::optional<PartData> get_optional_part(StateReader& in) {
-  if (!in.boolean()) return std::nullopt;
-  return get_part(in);
+template <typename IO, Is<RowData> T>
+void fields(IO& io, T& r) {
+  io(r.round, 1, kMax32, "a row's round");
+  io(r.end_ns, 0, kMax64, "a row's end");
+  io(r.evaluated);
+  io(r.outage);
+  for (auto* v : {&r.test_accuracy, &r.test_loss, &r.train_loss}) io(*v);
+  io(r.clients_ok, 0, kMax32, "a row's client count");
+  io(r.clients_failed, 0, kMax32, "a row's client count");
+  io.list(r.reintegrated, 16, [](IO& item, auto& reintegrated) {
+    item(reintegrated.first, 0, kMax32, "a reintegrated client");
+    item(reintegrated.second, 0, kMax32, "a staleness");
+  });
+  io(r.traffic);
+  io(r.energy_j);
 }
 
-void put(StateWriter& out, const ClientData& c) {
-  out.f64(c.local_loss);
-  out.f64(c.server_loss);
-  out.boolean(c.pending.has_value());
-  if (c.pending) put(out, *c.pending);
-  put_optional(out, c.prefix);
-  put_parts(out, c.heads);
-  put_optional(out, c.own_body);
-  put_parts(out, c.own_heads);
-  out.i64(c.samples_per_round);
-  out.i64(c.model_round);
-  out.string(c.data_rng);
-  out.i64s(c.order);
-  out.u64(c.cursor);
-}
-
-ClientData get_client(StateReader& in) {
-  ClientData c;
-  c.local_loss = in.f64();
-  c.server_loss = in.f64();
-  if (in.boolean()) c.pending = get_upload(in);
-  c.prefix = get_optional_part(in);
-  c.heads = get_parts(in);
-  c.own_body = get_optional_part(in);
-  c.own_heads = get_parts(in);
-  c.samples_per_round = in.i64_in(0, std::numeric_limits<std::int64_t>::max(), "a client's samples per round");
-  c.model_round = small(in, 0, "a client's model round");
-  c.data_rng = in.string();
-  c.order = in.i64s();
-  c.cursor = in.u64();
-  if (c.cursor > c.order.size()) in.fail("a client's sample cursor is past its order");
-  if (c.pending && c.pending->shares_model && !c.prefix) in.fail("a pending upload shares a model the client lacks");
-  return c;
-}
-
-void put(StateWriter& out, const RecordData& r) {
-  for (std::int64_t v : {std::int64_t{r.client}, std::int64_t{r.round}, std::int64_t{r.cut}}) out.i64(v);
-  out.f64(r.width);
-  for (std::int64_t v : {r.samples, r.compute_ns, r.transmit_ns, r.idle_ns, r.bytes}) out.i64(v);
-  out.f64(r.energy_j);
-  out.i64(r.outcome);
-  out.i64(r.gradients_received);
-  out.i64(r.batches);
-}
-
-RecordData get_record(StateReader& in) {
-  RecordData r;
-  r.client = small(in, 0, "a record's client");
-  r.round = small(in, 1, "a record's round");
-  r.cut = small(in, 0, "a record's cut");
-  r.width = in.f64();
-  for (std::int64_t* v : {&r.samples, &r.compute_ns, &r.transmit_ns, &r.idle_ns, &r.bytes}) *v = in.i64();
-  r.energy_j = in.f64();
-  r.outcome = static_cast<std::int32_t>(in.i64_in(0, 3, "a record's outcome"));
-  r.gradients_received = in.i64();
-  r.batches = in.i64();
-  return r;
-}
-
-void put(StateWriter& out, const RowData& r) {
-  out.i64(r.round);
-  out.i64(r.end_ns);
-  out.boolean(r.evaluated);
-  out.boolean(r.outage);
-  for (double v : {r.test_accuracy, r.test_loss, r.train_loss}) out.f64(v);
-  out.i64(r.clients_ok);
-  out.i64(r.clients_failed);
-  out.u64(r.reintegrated.size());
-  for (const auto& [client, staleness] : r.reintegrated) {
-    out.i64(client);
-    out.i64(staleness);
-  }
-  put(out, r.traffic);
-  out.f64(r.energy_j);
-}
-
-RowData get_row(StateReader& in) {
-  RowData r;
-  r.round = small(in, 1, "a row's round");
-  r.end_ns = in.i64_in(0, std::numeric_limits<std::int64_t>::max(), "a row's end");
-  r.evaluated = in.boolean();
-  r.outage = in.boolean();
-  for (double* v : {&r.test_accuracy, &r.test_loss, &r.train_loss}) *v = in.f64();
-  r.clients_ok = small(in, 0, "a row's client count");
-  r.clients_failed = small(in, 0, "a row's client count");
-  r.reintegrated.resize(in.count(16));
-  for (auto& [client, staleness] : r.reintegrated) {
-    client = small(in, 0, "a reintegrated client");
-    staleness = small(in, 0, "a staleness");
-  }
-  r.traffic = get_traffic(in);
-  r.energy_j = in.f64();
-  return r;
+template <typename IO, Is<Checkpoint> T>
+void fields(IO& io, T& c) {
+  io(c.sflsim_version);
+  io(c.scenario_hash);
+  io(c.kernel);
+  io.list(c.supernet, 24);
+  io.list(c.clients, 64);
+  io.list(c.has_own_model, 8, [](IO& item, auto& client) { item(client, 0, kMax32, "a client"); });
+  io(c.traffic);
+  io(c.traffic_before);
+  for (auto* v : {&c.energy_before, &c.last_accuracy, &c.best_accuracy, &c.wall_before_s}) io(*v);
+  io.list(c.rows, 90);
+  io.list(c.records, 104);
+  io(c.wall_seconds);
 }
 
 }  // namespace
 
 std::string encode(const Checkpoint& c) {
   StateWriter out;
-  out.string(c.sflsim_version);
-  out.u64(c.scenario_hash);
-  out.string(c.kernel);
-  out.u64(c.supernet.size());
-  for (const TensorData& t : c.supernet) put(out, t);
-  out.u64(c.clients.size());
-  for (const ClientData& client : c.clients) put(out, client);
-  out.u64(c.has_own_model.size());
-  for (std::int32_t client : c.has_own_model) out.i64(client);
-  put(out, c.traffic);
-  put(out, c.traffic_before);
-  for (double v : {c.energy_before, c.last_accuracy, c.best_accuracy, c.wall_before_s}) out.f64(v);
-  out.u64(c.rows.size());
-  for (const RowData& r : c.rows) put(out, r);
-  out.u64(c.records.size());
-  for (const RecordData& r : c.records) put(out, r);
-  out.f64s(c.wall_seconds);
+  Save save{out};
+  fields(save, c);
 
   const std::string payload = out.take();
   StateWriter file;
@@ -230,18 +235,8 @@ Checkpoint decode(std::string_view file, bool verify_checksum) {
 
     StateReader in(payload, start);
     Checkpoint c;
-    c.sflsim_version = in.string();
-    c.scenario_hash = in.u64();
-    c.kernel = in.string();
-    c.supernet = get_list<TensorData>(in, 24, get_tensor);
-    c.clients = get_list<ClientData>(in, 64, get_client);
-    c.has_own_model = get_list<std::int32_t>(in, 8, [](StateReader& r) { return small(r, 0, "a client"); });
-    c.traffic = get_traffic(in);
-    c.traffic_before = get_traffic(in);
-    for (double* v : {&c.energy_before, &c.last_accuracy, &c.best_accuracy, &c.wall_before_s}) *v = in.f64();
-    c.rows = get_list<RowData>(in, 90, get_row);
-    c.records = get_list<RecordData>(in, 104, get_record);
-    c.wall_seconds = in.f64s();
+    Load load{in};
+    fields(load, c);
     in.expect_done("the checkpoint");
     if (c.rows.empty()) in.fail("the checkpoint holds no finished round");
     return c;

@@ -1,12 +1,14 @@
 #pragma once
 // The checkpoint file of a simulation (`sflsim run --checkpoint-every N`), as
 // plain data: no LibTorch here, so the reader can be fuzzed on its own.
-// simulator/checkpoint.hpp fills it from a World and applies it to one.
+// simulator/checkpoint/checkpoint.hpp fills it from a World and applies it to one.
 //
 // File layout (integers little-endian):
 //   "SFLSIMCK"  u32 format version  u64 payload length  payload  u64 FNV-1a of the payload
-// The payload starts with the sflsim version and the scenario's hash, so a
-// checkpoint of another version or scenario is refused with a reason.
+// The payload starts with the writing build's identity and the scenario's
+// hash, so a checkpoint of another build or scenario is refused with a
+// reason. Each struct below has one field list (checkpoint_format.cpp) that
+// both writes and reads it, in declaration order unless it says otherwise.
 #include "simulator/parts/part_format.hpp"
 
 #include <array>

@@ -213,3 +213,13 @@ TEST_CASE("a run without resume refuses a directory with an unfinished run's che
   CHECK_FALSE(std::filesystem::exists(dir / cli::kCheckpointFile));
   CHECK(test::read_file(dir / "metrics.csv") == uninterrupted(s, 1).metrics);
 }
+
+TEST_CASE("the committed format-1 checkpoints decode and encode back to the same bytes", "[checkpoint]") {
+  // Written by the encoder before the field lists (tests/fuzz/make_checkpoint_corpus.cpp): every field in place.
+  for (const char* name : {"full", "minimal"}) {
+    INFO(name);
+    const std::string bytes = test::read_file(std::filesystem::path("tests/fuzz/corpus/checkpoint") / name);
+    REQUIRE(bytes.size() > 100);
+    CHECK(cli::checkpoint::encode(cli::checkpoint::decode(bytes)) == bytes);
+  }
+}
