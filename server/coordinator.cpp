@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 #include <unordered_set>
 
 namespace sflsim::server {
@@ -150,6 +151,7 @@ std::vector<std::pair<int, int>> reintegrated(const Strategy& strategy, const Ro
 }  // namespace
 
 asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup) {
+  if (setup.eval_every < 1) throw std::logic_error("run_coordinator: eval_every must be set (>= 1)");
   supernet::Supernet& net = *setup.supernet;
   const Strategy& strategy = *setup.strategy;
   std::unordered_set<int> own_models;

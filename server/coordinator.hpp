@@ -70,7 +70,7 @@ struct CoordinatorSetup {
   protocol::ScriptRunner* scripts = nullptr;
   std::function<bool(int round)> outage_round;  // server unreachable for the whole round
   std::function<void(core::SimTime from, core::SimTime to)> begin_outage;
-  int eval_every = 1;  // rounds between evaluations (the last round is always evaluated)
+  int eval_every = 0;  // rounds between evaluations, >= 1: the scenario's (the last round is always evaluated)
   std::function<std::pair<double, double>(const supernet::Supernet&)> evaluate;  // accuracy, loss
   std::function<void(const RoundSummary&)> on_round;
 };

@@ -19,6 +19,9 @@
 namespace sflsim::server {
 
 // Filled from the scenario (its defaults: simulator/scenario.hpp, RaflOptions).
+// RaFL's distillation step: SGD with this momentum (FedDF's), written once.
+inline constexpr double kDistillationMomentum = 0.9;
+
 struct DistillationOptions {
   double temperature = 0;
   int epochs = 0;                          // passes over the proxy set per round

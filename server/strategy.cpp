@@ -123,14 +123,10 @@ void Strategy::fold(supernet::WriteBack& sum, const SessionResult& result, int r
 }
 
 void Strategy::after_turn(supernet::Supernet& net, const SessionResult& result, int round) const {
-  const auto write = [&](const protocol::ModelUpload& upload) {
-    const fusion::ClientUpdate update = update_from(upload, round);
-    fusion::aggregate(net, std::span(&update, 1), aggregation());
-  };
-  if (reintegrates_late_uploads()) {
-    for (const protocol::ModelUpload& stale : result.stale_uploads) write(stale);
-  }
-  if (result.upload) write(*result.upload);
+  // Only SL takes turns, and it drops late uploads (split_strategies.cpp).
+  if (!result.upload) return;
+  const fusion::ClientUpdate update = update_from(*result.upload, round);
+  fusion::aggregate(net, std::span(&update, 1), aggregation());
 }
 
 std::optional<int64_t> Strategy::finish(supernet::Supernet& net, supernet::WriteBack& sum,

@@ -122,9 +122,10 @@ class Strategy {
   // (c) Adds one client's trained copies to the round's sum (called from a
   // task, in the order results arrive; const and thread-safe).
   virtual void fold(supernet::WriteBack& sum, const SessionResult& result, int round) const;
-  // shared_in_turns: writes a client's late uploads (if reintegrated) and
-  // then its upload into the supernet before the next turn, so nothing of
-  // the turn is left for the round's sum.
+  // shared_in_turns: writes a client's upload into the supernet before the
+  // next turn, so nothing of the turn is left for the round's sum (late
+  // uploads are dropped: SL, the one strategy that takes turns, does not
+  // reintegrate them).
   virtual void after_turn(supernet::Supernet& net, const SessionResult& result, int round) const;
   // Applies the sum and any server-side step; returns the server FLOPs that
   // step spent (nullopt: the algorithm has none).

@@ -91,10 +91,7 @@ class Rafl final : public WholeModel {
     WholeModel::finish(net, sum, round);
     std::vector<const protocol::ModelUpload*> uploads;
     for (const SessionResult& r : *round.results) {
-      if (reintegrates_late_uploads()) {
-        for (const protocol::ModelUpload& stale : r.stale_uploads) uploads.push_back(&stale);
-      }
-      if (r.upload) uploads.push_back(&*r.upload);
+      if (r.upload) uploads.push_back(&*r.upload);  // late uploads are dropped: RaFL does not reintegrate
     }
     if (uploads.empty()) return std::nullopt;
     return distill_ensemble(net, knowledge_, uploads, proxy_, distillation_);

@@ -13,6 +13,8 @@
 //
 // Errors: std::invalid_argument for inconsistent options (exit 2 in main);
 // std::runtime_error when the world does not meet within the timeout.
+#include "simulator/ranks/messages.hpp"
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -31,7 +33,7 @@ struct RankOptions {
   int world = 0;          // --world (0: not given)
   std::string store;      // --store: HOST:PORT (a TCPStore rank 0 serves) or a FileStore path
   std::string bind_host;  // --bind: this machine's address as the other ranks reach it
-  double timeout_s = 60;  // --rank-timeout: a silent worker is lost after this
+  double timeout_s = static_cast<double>(kDefaultRankTimeout.count());  // --rank-timeout
 
   bool active() const { return spawn > 0 || world > 1; }
   bool worker() const { return rank > 0; }

@@ -13,12 +13,18 @@
 // Errors: decode() throws core::StateError (byte offset) on malformed bytes.
 #include "simulator/core/state_codec.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace sflsim::cli {
+
+// The ranks' defaults, written once: a worker silent this long is lost
+// (--rank-timeout), and how often a worker says it is alive.
+inline constexpr std::chrono::seconds kDefaultRankTimeout{60};
+inline constexpr std::chrono::milliseconds kHeartbeatPeriod{1000};
 
 enum class RankMessageKind : std::uint8_t {
   hello = 1,

@@ -44,8 +44,8 @@ class Communicator;
 namespace sflsim::cli {
 
 struct RankPoolOptions {
-  std::chrono::milliseconds timeout{60000};    // silence after which a worker is lost
-  std::chrono::milliseconds heartbeat{1000};   // how often workers say they are alive
+  std::chrono::milliseconds timeout{kDefaultRankTimeout};  // silence after which a worker is lost
+  std::chrono::milliseconds heartbeat{kHeartbeatPeriod};   // how often workers say they are alive
   std::chrono::milliseconds ready_timeout{600000};  // for loading the data before the first request
   std::function<void(const std::string&)> log;  // one line per lost worker
   std::function<void(int rank)> on_lost;        // after a worker is lost (RankWorld::kill_worker)

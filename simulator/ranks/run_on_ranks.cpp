@@ -27,7 +27,7 @@ double process_cpu_seconds() {
 RankPoolOptions rank_pool_options(const RankOptions& rank_options, RankWorld& ranks) {
   RankPoolOptions pool_options;
   pool_options.timeout = rank_options.timeout();
-  pool_options.heartbeat = std::min(std::chrono::milliseconds{1000}, pool_options.timeout / 4);
+  pool_options.heartbeat = std::min<std::chrono::milliseconds>(kHeartbeatPeriod, pool_options.timeout / 4);
   pool_options.log = [](const std::string& line) { std::fprintf(stderr, "\nsflsim: %s\n", line.c_str()); };
   pool_options.on_lost = [&ranks](int rank) { ranks.kill_worker(rank); };
   return pool_options;

@@ -14,8 +14,10 @@ namespace sflsim::cli {
 namespace {
 
 constexpr core::EntityId kServer{0};
+constexpr int64_t kServerBatchSize = 128;       // of the server's own batches (calibration, proxy)
+constexpr int64_t kCalibrationSamples = 512;  // HeteroFL's static BatchNorm re-estimation
 
-// The first `samples` images of a seeded shuffle of the training set, in batches of 128.
+// The first `samples` images of a seeded shuffle of the training set, in batches of kServerBatchSize.
 std::vector<at::Tensor> server_held_batches(const Scenario& s, const datasets::ImageDataset& train, int64_t samples,
                                             const char* purpose) {
   std::vector<int64_t> order(static_cast<size_t>(train.size()));
@@ -24,8 +26,9 @@ std::vector<at::Tensor> server_held_batches(const Scenario& s, const datasets::I
   datasets::shuffle_in_place(std::span<int64_t>(order), shuffle_rng);
   samples = std::min(samples, train.size());
   std::vector<at::Tensor> batches;
-  for (int64_t first = 0; first < samples; first += 128) {
-    const auto indices = std::span<const int64_t>(order).subspan(static_cast<size_t>(first), std::min<int64_t>(128, samples - first));
+  for (int64_t first = 0; first < samples; first += kServerBatchSize) {
+    const auto indices = std::span<const int64_t>(order).subspan(static_cast<size_t>(first),
+                                                                 std::min(kServerBatchSize, samples - first));
     batches.push_back(datasets::make_batch(train, indices, nullptr, nullptr).images);
   }
   return batches;
@@ -71,12 +74,12 @@ std::unique_ptr<server::Strategy> make_strategy(const Scenario& s, const dataset
   if (name == "sfl-v1") return server::make_sfl_v1(std::move(options));
   if (name == "sfl-v2") return server::make_sfl_v2(std::move(options));
   if (name == "fedavg") return server::make_fedavg(std::move(options));
-  if (name == "heterofl") return server::make_heterofl(std::move(options), server_held_batches(s, train, 512, "calibration"));
+  if (name == "heterofl") return server::make_heterofl(std::move(options), server_held_batches(s, train, kCalibrationSamples, "calibration"));
   if (name == "depthfl") return server::make_depthfl(std::move(options));
   if (name == "rafl") {
     const RaflOptions& r = s.algorithm.rafl;
     const server::DistillationOptions distillation{r.temperature, r.distill_epochs,
-                                                   {r.learning_rate, 0.9, s.training.weight_decay}};
+                                                   {r.learning_rate, server::kDistillationMomentum, s.training.weight_decay}};
     return server::make_rafl(std::move(options), distillation, server_held_batches(s, train, r.proxy_samples, "proxy"));
   }
   throw ScenarioError("scenario: $.algorithm.name: unknown algorithm '" + name + "'");
