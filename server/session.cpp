@@ -144,9 +144,10 @@ asio::awaitable<void> run_session(const SessionSetup& setup) {
       }
     }
     script->end_server();
-    result.server_loss_sum.ready =
-        result.server_batches > 0 ? script->server_done() : core::WorkTicket{};
-    if (result.server_batches > 0) result.server_model = model;
+    if (result.server_batches > 0) {
+      result.server_loss_sum.ready = script->server_done();
+      result.server_model = model;
+    }
     auto reporting = setup.results->send(std::move(result), 0);
     co_await std::move(reporting);
   }
