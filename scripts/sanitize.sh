@@ -12,16 +12,19 @@
 # LibTorch itself is not instrumented: only our code (and the headers it inlines).
 # Needs the packages scripts/setup.sh installs (afl++ among them).
 #
+# LibTorch's freed CPU buffers are kept for reuse in this build
+# (tests/sanitize/reusing_cpu_allocator.cpp): ASan maps each large block fresh
+# and training ran 5 to 14 times slower than unsanitized; now about as fast.
+#
 # Left out of the sanitized pass (they run unsanitized in the README's test
 # command), to keep CI inside its time budget: the tests labelled slow, and the
-# test cases tagged [heavy] (the longest quick cases of tests/simulator, whose
-# code the other cases reach too: ASan turns each large LibTorch allocation into
-# an mmap, so training runs several times slower). Among them the resume of all
-# eight algorithms (464 s sanitized): the sanitized pass still resumes the fault
-# scenario, through the same checkpoint code. And the --ranks runs of quickstart
-# (label ranks: several minutes each unsanitized); the sanitized pass runs the
-# ranks' communicator test, a small fault scenario on 2 ranks (ranks_smoke.sh)
-# and the scripted rounds with faults through their bytes.
+# test cases tagged [heavy] (the longest quick cases, whose code the other
+# cases reach too). Among them the resume of all eight algorithms: the
+# sanitized pass still resumes the fault scenario, through the same checkpoint
+# code. And the --ranks runs of quickstart (label ranks: several minutes each
+# unsanitized); the sanitized pass runs the ranks' communicator test, a small
+# fault scenario on 2 ranks (ranks_smoke.sh) and the scripted rounds with
+# faults through their bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configure_only=false
