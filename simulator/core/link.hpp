@@ -112,7 +112,9 @@ class Link final : public LinkCore {
   void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const override {
     LinkCore::describe_waiters(out);
     for (const Receiver& r : receivers_) {
-      if (r.active) out.emplace_back(r.actor, "receive on link '" + name() + "'");
+      if (!r.active) continue;
+      out.emplace_back(r.actor, "receive on link '" + name() + "'" +
+                                    (simulation().pending(r.deadline) ? " until a deadline" : ""));
     }
   }
 

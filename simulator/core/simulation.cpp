@@ -318,11 +318,17 @@ EnergyMeter* Simulation::meter_of(EntityId entity) const {
 std::string Simulation::busy_reason() const {
   std::size_t pending_edges = 0;
   for (const TimerHandle& edge : fault_timers_) pending_edges += timers_.pending(edge) ? 1 : 0;
-  if (timers_.size() != pending_edges) return std::to_string(timers_.size() - pending_edges) + " timers pending";
   std::vector<std::pair<ActorId, std::string>> waiting;
   for (const SimObject* object : objects_) {
     if (!object->at_rest()) return object->describe() + " is busy";
     object->describe_waiters(waiting);
+  }
+  if (timers_.size() != pending_edges) {
+    std::string timed;
+    for (const auto& [actor, what] : waiting) {
+      if (what.ends_with("until a deadline")) timed += "; '" + actors_[actor.value]->options.name + "' waits for " + what;
+    }
+    return std::to_string(timers_.size() - pending_edges) + " timers pending" + timed;
   }
   for (std::uint32_t i = 0; i < actors_.size(); ++i) {
     if (!actors_[i]->running || ActorId{i} == current_actor_) continue;

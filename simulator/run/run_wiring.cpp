@@ -108,7 +108,10 @@ void CheckpointPolicy::at_boundary(int next_round) {
   const bool stop = signal_number != 0 || (options_.stop_after_round > 0 && next_round > options_.stop_after_round);
   if (!due_ && !stop) return;
   if (const std::string busy = world_.sim->busy_reason(); !busy.empty()) {
-    if (std::getenv("SFLSIM_DEBUG_CHECKPOINT")) std::fprintf(stderr, "\nround %d: not at rest: %s\n", next_round, busy.c_str());
+    if (std::getenv("SFLSIM_DEBUG_CHECKPOINT")) {
+      const double seconds = static_cast<double>(world_.sim->now().time_since_epoch().count()) * 1e-9;
+      std::fprintf(stderr, "\nround %d at %.3f s: not at rest: %s\n", next_round, seconds, busy.c_str());
+    }
     return;
   }
   save_();

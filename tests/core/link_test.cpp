@@ -288,3 +288,23 @@ TEST_CASE("processor sharing is recomputed when flows start, end, fail, or capac
     CHECK(done[1] == std::pair{at(750ms), error_code{}});
   }
 }
+
+TEST_CASE("a boundary is not at rest while a receiver waits with a deadline, and the reason names it", "[link][checkpoint]") {
+  Simulation sim;
+  auto& link = sim.create<Link<int>>(LinkOptions{.name = "c0.down"});
+  std::string while_waiting, after_deadline;
+  sim.spawn({.name = "client0"}, [&]() -> asio::awaitable<void> {
+    auto [ec, m] = co_await link.receive_until(at(10s));
+    (void)m;
+    CHECK(ec == errc::timeout);
+  });
+  sim.spawn({.name = "coordinator"}, [&]() -> asio::awaitable<void> {
+    co_await sim.sleep_for(1s);
+    while_waiting = sim.busy_reason();
+    co_await sim.sleep_for(10s);
+    after_deadline = sim.busy_reason();
+  });
+  sim.run();
+  CHECK(while_waiting == "1 timers pending; 'client0' waits for receive on link 'c0.down' until a deadline");
+  CHECK(after_deadline.empty());
+}
