@@ -114,7 +114,7 @@ class Link final : public LinkCore {
     for (const Receiver& r : receivers_) {
       if (!r.active) continue;
       out.emplace_back(r.actor, "receive on link '" + name() + "'" +
-                                    (simulation().pending(r.deadline) ? " until a deadline" : ""));
+                                    (simulation().pending(r.deadline) ? std::string(kTimedWait) : std::string()));
     }
   }
 

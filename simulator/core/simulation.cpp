@@ -326,7 +326,7 @@ std::string Simulation::busy_reason() const {
   if (timers_.size() != pending_edges) {
     std::string timed;
     for (const auto& [actor, what] : waiting) {
-      if (what.ends_with("until a deadline")) timed += "; '" + actors_[actor.value]->options.name + "' waits for " + what;
+      if (what.ends_with(kTimedWait)) timed += "; '" + actors_[actor.value]->options.name + "' waits for " + what;
     }
     return std::to_string(timers_.size() - pending_edges) + " timers pending" + timed;
   }

@@ -41,6 +41,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -107,6 +108,8 @@ struct RunReport {
 
 // Anything that can hold actors suspended or must react to a crash (links,
 // devices). Registers itself with the Simulation for its lifetime.
+inline constexpr std::string_view kTimedWait = " until a deadline";
+
 class SimObject {
  public:
   explicit SimObject(Simulation& sim);
@@ -116,7 +119,9 @@ class SimObject {
 
   Simulation& simulation() const { return sim_; }
 
-  // For deadlock reports: one entry per suspended await held here.
+  // For deadlock reports: one entry per suspended await held here; an await
+  // that has a timer of its own ends its entry with kTimedWait (busy_reason
+  // names those when timers are pending).
   virtual void describe_waiters(std::vector<std::pair<ActorId, std::string>>& out) const;
   // The entity crashed: drop whatever it held (queued messages, ...).
   virtual void on_crash(EntityId entity);
