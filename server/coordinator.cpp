@@ -148,6 +148,21 @@ std::vector<std::pair<int, int>> reintegrated(const Strategy& strategy, const Ro
   return out;
 }
 
+// Between two rounds: actors woken at this very instant (a wait whose
+// deadline is the round's end) first run to their next wait, so a
+// checkpoint taken here sees them settled; then the boundary's callback.
+// Done at every boundary, checkpointing or not, so both runs order events alike.
+asio::awaitable<void> reach_boundary(core::Simulation& sim, const CoordinatorSetup& setup, int next_round) {
+  co_await sim.sleep_for(SimDuration{0});
+  if (setup.at_boundary) setup.at_boundary(next_round);
+}
+
+// The first round of the run of outage rounds that holds `number`.
+int outage_block_start(const CoordinatorSetup& setup, int number) {
+  while (number > 1 && setup.outage_round(number - 1)) --number;
+  return number;
+}
+
 }  // namespace
 
 asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSetup& setup) {
@@ -173,7 +188,7 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
     return round;
   };
   for (int number = setup.first_round; number <= setup.rounds; ++number) {
-    if (number > setup.first_round && setup.at_boundary) setup.at_boundary(number);
+    if (number > setup.first_round) co_await reach_boundary(sim, setup, number);
     const SimTime start = sim.now();
     setup.scripts->begin_round(net, number);
     if (setup.outage_round && setup.outage_round(number)) {
@@ -183,8 +198,14 @@ asio::awaitable<void> run_coordinator(core::Simulation& sim, const CoordinatorSe
       for (int k = number; k <= setup.rounds && setup.outage_round(k); ++k) outage.push_back(plan_round(k));
       SimDuration length{};
       for (const Round& round : outage) length += round.period;
-      setup.begin_outage(start, start + length);
+      // Resumed inside a run of outage rounds, the window begins where the
+      // first of them began (its periods are the plans' again), so it is the
+      // window the uninterrupted run added.
+      SimDuration before{};
+      for (int k = outage_block_start(setup, number); k < number; ++k) before += plan_round(k).period;
+      setup.begin_outage(start - before, start + length);
       for (Round& round : outage) {
+        if (round.number > number) co_await reach_boundary(sim, setup, round.number);
         for (size_t i = 0; i < round.clients.size(); ++i) co_await notify(round, i, round.period);
         co_await sim.sleep_for(round.period);
         RoundSummary summary{.round = round.number, .end = sim.now(), .outage = true};

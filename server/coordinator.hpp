@@ -61,7 +61,9 @@ struct CoordinatorSetup {
   int first_round = 1;  // > 1 when a checkpoint is resumed
   std::unordered_set<int>* has_own_model = nullptr;  // RaFL: clients known to hold their own network (kept across runs)
   // Called between rounds (before each round after the first this run
-  // plays), with the round about to start; may throw to end the run there.
+  // plays, inside a run of outage rounds too), with the round about to
+  // start, once the actors woken at that instant have run to their next
+  // wait; may throw to end the run there.
   std::function<void(int next_round)> at_boundary;
   core::Device* device = nullptr;  // the server's: charged for the strategy's server-side step
   core::WorkPool* work = nullptr;  // runs the folds into the round's sum; null = on the simulation thread

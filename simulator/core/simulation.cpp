@@ -243,7 +243,7 @@ void Simulation::add_outage(const OutageWindow& outage) {
   ++fault_version_;
   for (const auto& [when, kind] : {std::pair{outage.window.begin, TraceKind::fault},
                                    std::pair{outage.window.end, TraceKind::fault_cleared}}) {
-    if (when == kNever) continue;
+    if (when == kNever || when < now_) continue;  // a past edge fired before the checkpoint resumed from
     fault_events_.push_back(TraceEvent{when, outage.entity, kind});
     fault_timers_.push_back(schedule_at(when, {&Simulation::fire_fault_event, this, fault_events_.size() - 1}));
   }

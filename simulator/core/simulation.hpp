@@ -223,7 +223,9 @@ class Simulation {
   void set_fault_plan(const FaultPlan& plan);
   // Adds one outage window while the simulation runs: for outages whose start
   // is known only then (a server outage decided by round number). Links see it
-  // from their next send; transfers already in flight are not cut.
+  // from their next send; transfers already in flight are not cut. An edge
+  // that lies in the past is not scheduled (a window re-added on resume,
+  // whose begin fired before the checkpoint).
   void add_outage(const OutageWindow& outage);
   const FaultIndex& faults() const { return faults_; }
   std::uint64_t fault_plan_version() const { return fault_version_; }

@@ -139,6 +139,28 @@ TEST_CASE("a resumed run with drops, a link-down window, crashes and a server ou
   check_resume_equals(plain, s, 3, {{2, 1}});
 }
 
+TEST_CASE("a run of outage rounds checkpoints at the boundaries inside it and resumes there to the same bytes", "[checkpoint][faults]") {
+  // Rounds 2-4 are one outage block: the coordinator sleeps through them, and
+  // before each of them but the first it reaches a boundary like any other.
+  cli::Scenario s = test::baseline_scenario("supersfl");
+  s.training.rounds = 5;
+  s.faults.server_outages = {{2, 3}};
+  const Outputs every = uninterrupted(s, 1, 1);
+  CHECK(every.result.checkpoints == 4);  // before rounds 2, 3, 4 and 5: every boundary
+  const Outputs plain = uninterrupted(s, 1);
+  CHECK(every.metrics == plain.metrics);
+  CHECK(every.clients == plain.clients);
+  for (const int stop_after : {2, 3}) {  // inside the block: the window is added again from where it began
+    INFO("stopped after round " << stop_after);
+    test::TempDir dir;
+    CHECK(stop_and_resume(s, stop_after, 1, 2, dir.path()) == stop_after + 1);
+    const Outputs resumed = outputs_of(dir.path());
+    CHECK(resumed.metrics == plain.metrics);
+    CHECK(resumed.clients == plain.clients);
+    CHECK(resumed.summary == plain.summary);
+  }
+}
+
 TEST_CASE("scenarios/faults.json resumed from a checkpoint writes the uninterrupted run's bytes", "[checkpoint][slow]") {
   // One change of thread count (2 to 1): the other direction is the fault case above's, on a smaller world.
   const cli::Scenario s = cli::load_scenario("scenarios/faults.json");

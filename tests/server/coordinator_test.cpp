@@ -95,10 +95,8 @@ TEST_CASE("the coordinator's rounds: silent clients hold a round to its period, 
   CHECK(r4.evaluated);
   CHECK(r4.reintegrated == std::vector<std::pair<int, int>>{{2, 3}});  // staleness 4 - 1
   CHECK(w.evaluations == 2);
-  // Boundaries come before each round but round 1, except between consecutive
-  // outage rounds, which are played as one block (current behaviour: the header
-  // says "before each round after the first").
-  CHECK(w.boundaries == std::vector<int>{2, 4});
+  // A boundary comes before every round but the first, inside a run of outage rounds too.
+  CHECK(w.boundaries == std::vector<int>{2, 3, 4});
 
   // The notices each client received, and the plans that followed.
   REQUIRE(w.clients[0].seen.size() == 4);
